@@ -1,0 +1,63 @@
+# The project's verbs. Every target creates the virtual environment on demand,
+# so a fresh clone needs nothing but Python 3.10+ and make.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+SCHEMA := schema/edgee.schema.json
+GENERATED := edgee/models/_generated.py
+CODEGEN_FLAGS := \
+	--input $(SCHEMA) --input-file-type jsonschema \
+	--output-model-type dataclasses.dataclass --target-python-version 3.10 \
+	--use-standard-collections --use-union-operator --strict-nullable \
+	--use-schema-description --use-field-description --disable-timestamp \
+	--class-name EdgeeWireTypes \
+	--custom-template-dir codegen/templates \
+	--extra-template-data codegen/extra_template_data.json \
+	--custom-file-header-path codegen/header.txt \
+	--base-class edgee.models._base.WireModel \
+	--base-class-map "$$(cat codegen/base_classes.json)" \
+	--formatters ruff-check ruff-format
+
+.PHONY: install test lint typecheck pytest codegen check-codegen demo bench bench-quick fuzz soak clean
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check edgee tests codegen benchmarks examples
+	$(BIN)/ruff format --check edgee tests codegen benchmarks examples
+	$(BIN)/mypy --strict edgee
+
+codegen: $(STAMP)
+	$(BIN)/datamodel-codegen $(CODEGEN_FLAGS) --output $(GENERATED)
+
+check-codegen: $(STAMP)
+	@tmp=$$(mktemp -d) && \
+	$(BIN)/datamodel-codegen $(CODEGEN_FLAGS) --output $$tmp/_generated.py && \
+	if diff -u $(GENERATED) $$tmp/_generated.py; then echo "check-codegen: $(GENERATED) matches $(SCHEMA)"; rm -rf $$tmp; \
+	else echo "check-codegen: $(GENERATED) is stale or was edited by hand; run 'make codegen'" >&2; rm -rf $$tmp; exit 1; fi
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint check-codegen pytest
+
+demo: $(STAMP)
+	$(BIN)/edgee demo
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(PYTHON) benchmarks/run.py --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info

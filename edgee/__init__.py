@@ -1,0 +1,134 @@
+"""edgee: the Python SDK of the Edgee AI Gateway.
+
+``Edgee`` (sync, on ``requests``) and ``AsyncEdgee`` (on ``aiohttp``) send
+chat completions and stream them; both share one sans-IO core, so they behave
+the same. The heavy transport modules are imported on first use: ``import
+edgee`` loads neither ``requests`` nor ``aiohttp``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from edgee._config import EdgeeConfig, Timeout
+from edgee._version import __version__
+from edgee.errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ChunkDecodeError,
+    ConfigurationError,
+    ConflictError,
+    EdgeeError,
+    EventTooLargeError,
+    IncompleteStreamError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamAPIError,
+    StreamError,
+    UnprocessableEntityError,
+)
+from edgee.models import (
+    Choice,
+    Compression,
+    ContentPart,
+    FunctionCall,
+    FunctionCallDelta,
+    FunctionDefinition,
+    ImageUrl,
+    InputObject,
+    InputTokensDetails,
+    Message,
+    OutputTokensDetails,
+    ResponseMessage,
+    Role,
+    SendResponse,
+    StreamChoice,
+    StreamChunk,
+    StreamDelta,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from edgee._async import AsyncEdgee, AsyncStream
+    from edgee._sync import Edgee, Stream
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncEdgee",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "Choice",
+    "ChunkDecodeError",
+    "Compression",
+    "ConfigurationError",
+    "ConflictError",
+    "ContentPart",
+    "Edgee",
+    "EdgeeConfig",
+    "EdgeeError",
+    "EventTooLargeError",
+    "FunctionCall",
+    "FunctionCallDelta",
+    "FunctionDefinition",
+    "ImageUrl",
+    "IncompleteStreamError",
+    "InputObject",
+    "InputTokensDetails",
+    "InternalServerError",
+    "Message",
+    "NotFoundError",
+    "OutputTokensDetails",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseMessage",
+    "Role",
+    "SendResponse",
+    "Stream",
+    "StreamAPIError",
+    "StreamChoice",
+    "StreamChunk",
+    "StreamDelta",
+    "StreamError",
+    "Timeout",
+    "Tool",
+    "ToolCall",
+    "ToolCallDelta",
+    "UnprocessableEntityError",
+    "Usage",
+    "__version__",
+]
+
+# Transport classes load their HTTP library on first access (PEP 562).
+_LAZY = {
+    "Edgee": "edgee._sync",
+    "Stream": "edgee._sync",
+    "AsyncEdgee": "edgee._async",
+    "AsyncStream": "edgee._async",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edgee' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

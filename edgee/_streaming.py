@@ -1,0 +1,273 @@
+"""From server-sent events to chunks, and from chunks to one response.
+
+Sans-IO, shared by both transports:
+
+* :class:`ChunkParser` is the per-stream state machine. Bytes go in
+  (through :class:`~edgee.sse.SSEDecoder`), :class:`StreamChunk` objects come
+  out; ``[DONE]`` ends it; an error event, a payload that is not a chunk, or an
+  end of input that comes too early raise the matching :class:`StreamError`.
+* :class:`StreamAccumulator` folds chunks into the :class:`SendResponse` that
+  ``final_response()`` returns.
+
+This is the per-chunk hot path: one JSON parse and one structure call per
+event, nothing else that allocates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from edgee._convert import converter
+from edgee.errors import (
+    ChunkDecodeError,
+    IncompleteStreamError,
+    StreamAPIError,
+    StreamError,
+    stream_error_from_payload,
+)
+from edgee.models import (
+    Choice,
+    FunctionCall,
+    ResponseMessage,
+    Role,
+    SendResponse,
+    StreamChunk,
+    ToolCall,
+)
+from edgee.sse import ServerSentEvent, SSEDecoder
+
+__all__ = ["DONE", "ChunkParser", "StreamAccumulator"]
+
+DONE = "[DONE]"
+
+_structure_chunk = converter.get_structure_hook(StreamChunk)
+_loads = json.loads
+
+
+class ChunkParser:
+    """Turns the bytes of one chat-completions stream into :class:`StreamChunk` objects.
+
+    ``feed(bytes)`` returns the chunks the bytes completed; after ``[DONE]``
+    :attr:`done` is true and later input is ignored. ``close()`` is called at
+    end of input and raises :class:`IncompleteStreamError` when the stream was
+    cut before ``[DONE]`` while some choice had not finished.
+    """
+
+    __slots__ = ("_decoder", "_finished", "_seen", "chunks_received", "done", "request_id")
+
+    def __init__(
+        self, *, request_id: str | None = None, max_event_bytes: int | None = None
+    ) -> None:
+        self._decoder = (
+            SSEDecoder() if max_event_bytes is None else SSEDecoder(max_event_bytes=max_event_bytes)
+        )
+        self.request_id = request_id
+        self.done = False
+        self.chunks_received = 0
+        self._seen: set[int] = set()
+        self._finished: set[int] = set()
+
+    def feed(self, data: bytes) -> list[StreamChunk]:
+        """Consume a piece of the body; return the chunks it completed."""
+        if self.done:
+            return []
+        try:
+            events = self._decoder.feed(data)
+        except StreamError as exc:
+            exc.request_id = self.request_id
+            raise
+        return self._interpret(events) if events else []
+
+    def close(self) -> list[StreamChunk]:
+        """End of input: flush, then raise if the stream ended too early."""
+        chunks: list[StreamChunk] = []
+        if not self.done:
+            chunks = self._interpret(self._decoder.close())
+        if not self.done and (not self._seen or self._seen - self._finished):
+            raise IncompleteStreamError(
+                f"stream ended before [DONE] after {self.chunks_received} chunks",
+                chunks_received=self.chunks_received,
+                request_id=self.request_id,
+            )
+        return chunks
+
+    def _interpret(self, events: list[ServerSentEvent]) -> list[StreamChunk]:
+        out: list[StreamChunk] = []
+        for event in events:
+            data = event.data
+            if event.event != "message":
+                if event.event == "error":
+                    raise self._stream_error(data)
+                continue  # other named events (pings, metadata) are not chunks
+            if data == DONE:
+                self.done = True
+                break
+            try:
+                payload = _loads(data)
+            except ValueError:
+                raise ChunkDecodeError(
+                    "stream payload is not valid JSON", raw=data, request_id=self.request_id
+                ) from None
+            if type(payload) is dict and "error" in payload and "choices" not in payload:
+                raise self._stream_error(data, payload)
+            try:
+                chunk: StreamChunk = _structure_chunk(payload, StreamChunk)
+            except Exception as exc:  # cattrs raises many types; all mean "not a chunk"
+                raise ChunkDecodeError(
+                    f"stream payload is not a chat completion chunk: {exc}",
+                    raw=data,
+                    request_id=self.request_id,
+                ) from exc
+            for choice in chunk.choices:
+                self._seen.add(choice.index)
+                if choice.finish_reason is not None:
+                    self._finished.add(choice.index)
+            self.chunks_received += 1
+            out.append(chunk)
+        return out
+
+    def _stream_error(self, data: str, payload: Any = None) -> StreamAPIError:
+        if payload is None:
+            try:
+                payload = _loads(data)
+            except ValueError:
+                payload = None
+        err = stream_error_from_payload(data, payload)
+        err.request_id = self.request_id
+        return err
+
+
+class _ToolCallParts:
+    __slots__ = ("arguments", "extra", "id", "name", "type")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.type: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+
+class _ChoiceParts:
+    __slots__ = ("content", "finish_reason", "refusal", "role", "tool_calls")
+
+    def __init__(self) -> None:
+        self.role: Role | None = None
+        self.content: list[str] = []
+        self.refusal: list[str] = []
+        self.finish_reason: str | None = None
+        # Keyed by the fragment's index (or a synthetic key), in order of first appearance.
+        self.tool_calls: dict[object, _ToolCallParts] = {}
+
+
+class StreamAccumulator:
+    """Folds stream chunks into the :class:`SendResponse` a non-streaming call would return.
+
+    Text is collected per choice and joined once; tool-call fragments are
+    merged by ``index`` (id, type and name from the fragment that carries
+    them, ``arguments`` concatenated). Missing indexes continue the last call
+    (or start one when the fragment has a new id); a repeated index with a
+    different id starts a new call, as some providers number every call 0.
+    ``usage`` and ``compression`` come from whichever chunk carries them.
+    """
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _ChoiceParts] = {}
+        self._top: dict[str, Any] = {}
+
+    def add(self, chunk: StreamChunk) -> None:
+        """Fold one chunk in."""
+        top = self._top
+        for key in ("id", "created", "model"):
+            if key not in top and getattr(chunk, key) is not None:
+                top[key] = getattr(chunk, key)
+        for key in ("usage", "compression", "edgee_pending_id", "edgee_tools_executed"):
+            value = getattr(chunk, key)
+            if value is not None:
+                top[key] = value
+        for choice in chunk.choices:
+            parts = self._choices.get(choice.index)
+            if parts is None:
+                parts = self._choices[choice.index] = _ChoiceParts()
+            if choice.finish_reason is not None:
+                parts.finish_reason = choice.finish_reason
+            delta = choice.delta
+            if delta is None:
+                continue
+            if delta.role is not None and parts.role is None:
+                parts.role = delta.role
+            if delta.content:
+                parts.content.append(delta.content)
+            if delta.refusal:
+                parts.refusal.append(delta.refusal)
+            if delta.tool_calls:
+                for fragment in delta.tool_calls:
+                    self._add_tool_fragment(parts, fragment)
+
+    @staticmethod
+    def _add_tool_fragment(parts: _ChoiceParts, fragment: Any) -> None:
+        calls = parts.tool_calls
+        key: object = fragment.index
+        if key is None:
+            # No index: continue the last call unless this fragment opens a new one.
+            last = next(reversed(calls), None) if calls else None
+            if last is None or (fragment.id and calls[last].id and fragment.id != calls[last].id):
+                key = ("fragment", len(calls))
+            else:
+                key = last
+        call = calls.get(key)
+        if call is not None and fragment.id and call.id and fragment.id != call.id:
+            key = (key, fragment.id)
+            call = calls.get(key)
+        if call is None:
+            call = calls[key] = _ToolCallParts()
+        if fragment.id and call.id is None:
+            call.id = fragment.id
+        if fragment.type and call.type is None:
+            call.type = fragment.type
+        fn = fragment.function
+        if fn is not None:
+            if fn.name and call.name is None:
+                call.name = fn.name
+            if fn.arguments:
+                call.arguments.append(fn.arguments)
+
+    def response(self) -> SendResponse:
+        """The accumulated response; can be called at any point of the stream."""
+        choices = []
+        for index in sorted(self._choices):
+            parts = self._choices[index]
+            tool_calls = [
+                ToolCall(
+                    id=c.id or "",
+                    type=c.type or "function",
+                    function=FunctionCall(name=c.name or "", arguments="".join(c.arguments)),
+                )
+                for c in parts.tool_calls.values()
+            ]
+            message = ResponseMessage(
+                role=parts.role or Role.assistant,
+                content="".join(parts.content) if parts.content or not tool_calls else None,
+                tool_calls=tool_calls or None,
+                refusal="".join(parts.refusal) if parts.refusal else None,
+            )
+            choices.append(Choice(index=index, message=message, finish_reason=parts.finish_reason))
+        top = self._top
+        return SendResponse(
+            id=top.get("id"),
+            object="chat.completion",
+            created=top.get("created"),
+            model=top.get("model"),
+            choices=choices,
+            usage=top.get("usage"),
+            compression=top.get("compression"),
+            edgee_pending_id=top.get("edgee_pending_id"),
+            edgee_tools_executed=top.get("edgee_tools_executed"),
+        )
+
+
+def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendResponse:
+    """Give a response its HTTP headers (lower-cased), outside its wire fields."""
+    response._attach_headers({k.lower(): v for k, v in headers.items()})
+    return response

@@ -1,0 +1,390 @@
+"""``Edgee``: the synchronous client, on ``requests``.
+
+A thin shell over the sans-IO core: it builds requests with ``_request``,
+executes the retry policy of ``_retry``, maps failures with ``errors``, and
+feeds body bytes to ``_streaming.ChunkParser``. Protocol decisions do not live
+here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any, Literal, overload
+
+import requests
+import urllib3.exceptions
+
+from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
+from edgee._logging import logger, setup_from_env
+from edgee._request import InputLike, PreparedRequest, build_chat_request
+from edgee._retry import retry_delay
+from edgee._streaming import ChunkParser, StreamAccumulator, attach_headers
+from edgee.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    IncompleteStreamError,
+    error_from_response,
+)
+from edgee.models import SendResponse, StreamChunk
+
+__all__ = ["Edgee", "Stream"]
+
+# Bytes asked of the socket per read; read1() returns as soon as any arrive.
+_READ_SIZE = 64 * 1024
+# After [DONE], read at most this much to reach the end of the body so the
+# connection can go back to the pool; a longer tail means close it instead.
+_DRAIN_LIMIT = 64 * 1024
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    """requests reports a read timeout in the body as a ConnectionError around urllib3's."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
+            return True
+        if (
+            current.args
+            and isinstance(current.args[0], BaseException)
+            and _is_read_timeout(current.args[0])
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _connection_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
+    if _is_read_timeout(exc):
+        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request_id=request_id)
+    return APIConnectionError(
+        f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id
+    )
+
+
+def _timeout_tuple(t: Timeout) -> tuple[float | None, float | None]:
+    return (t.connect, t.read)
+
+
+class Edgee:
+    """Synchronous client of the Edgee AI Gateway.
+
+    ``Edgee()`` reads ``EDGEE_API_KEY`` and ``EDGEE_BASE_URL``; the official
+    SDK's forms ``Edgee("key")``, ``Edgee(EdgeeConfig(...))`` and
+    ``Edgee({...})`` work too. One ``requests.Session`` (one connection pool)
+    serves every call; use the client as a context manager or call
+    :meth:`close` to release it.
+    """
+
+    def __init__(
+        self,
+        config: str | EdgeeConfig | Mapping[str, Any] | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | Timeout | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        setup_from_env()
+        self._options = resolve_options(
+            config,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+
+    @classmethod
+    def _from_options(cls, options: ClientOptions, session: requests.Session) -> Edgee:
+        client = cls.__new__(cls)
+        client._options = options
+        client._owns_session = False
+        client._session = session
+        return client
+
+    @property
+    def api_key(self) -> str:
+        """The API key this client sends (never shown in its repr)."""
+        return self._options.api_key
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's base URL, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeout of every request."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """The default number of retries of a failed request."""
+        return self._options.max_retries
+
+    def __repr__(self) -> str:
+        return f"Edgee(base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeout | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> Edgee:
+        """A copy with other defaults that shares this client's connection pool."""
+        options = self._options.with_options(
+            timeout=timeout, max_retries=max_retries, default_headers=default_headers
+        )
+        return Edgee._from_options(options, self._session)
+
+    def close(self) -> None:
+        """Release pooled connections (only of a session this client created)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Edgee:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @overload
+    def send(
+        self, model: str, input: InputLike, *, stream: Literal[False] = False, **options: Any
+    ) -> SendResponse: ...
+
+    @overload
+    def send(
+        self, model: str, input: InputLike, *, stream: Literal[True], **options: Any
+    ) -> Stream: ...
+
+    def send(
+        self, model: str, input: InputLike, *, stream: bool = False, **options: Any
+    ) -> SendResponse | Stream:
+        """Send one chat completion and return the whole response.
+
+        ``send(..., stream=True)`` returns what :meth:`stream` returns, as the
+        official SDK does.
+        """
+        if stream:
+            return self.stream(model, input, **options)
+        request = build_chat_request(self._options, model, input, stream=False, **options)
+        response = self._send(request)
+        try:
+            body = response.content
+        except requests.RequestException as exc:
+            raise _connection_error(exc, response.headers.get("x-request-id")) from exc
+        finally:
+            response.close()
+        return attach_headers(_decode_response(body, response), response.headers)
+
+    def stream(self, model: str, input: InputLike, **options: Any) -> Stream:
+        """Start a streaming chat completion.
+
+        The request is made and its status checked before this returns, so a
+        bad key or an HTTP error raises here; problems during the stream
+        raise from the iteration.
+        """
+        request = build_chat_request(self._options, model, input, stream=True, **options)
+        return Stream(self._send(request))
+
+    def _send(self, request: PreparedRequest) -> requests.Response:
+        """One request with the retry policy applied; returns a 2xx/3xx response."""
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self._session.request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    data=request.body,
+                    stream=True,
+                    timeout=_timeout_tuple(request.timeout),
+                )
+            except requests.RequestException as exc:
+                error = _connection_error(exc)
+                delay = retry_delay(
+                    attempt, status=None, headers=None, body=None, max_retries=request.max_retries
+                )
+                logger.info(
+                    "%s %s failed: %s (attempt %d)", request.method, request.url, error, attempt + 1
+                )
+                if delay is None:
+                    raise error from exc
+            else:
+                status = response.status_code
+                elapsed = (time.monotonic() - started) * 1000
+                logger.debug(
+                    "%s %s -> %d in %.1f ms (attempt %d)",
+                    request.method,
+                    request.url,
+                    status,
+                    elapsed,
+                    attempt + 1,
+                )
+                if status < 400:
+                    return response
+                try:
+                    body = response.content
+                except requests.RequestException:
+                    body = b""
+                finally:
+                    response.close()
+                delay = retry_delay(
+                    attempt,
+                    status=status,
+                    headers=response.headers,
+                    body=body,
+                    max_retries=request.max_retries,
+                )
+                if delay is None:
+                    raise error_from_response(status, response.headers, body)
+            logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
+            time.sleep(delay)
+            attempt += 1
+
+
+def _decode_response(body: bytes, response: requests.Response) -> SendResponse:
+    try:
+        return SendResponse.from_dict(_loads_object(body))
+    except Exception as exc:
+        raise APIError(
+            f"the gateway's response is not a chat completion: {body[:200]!r}",
+            request_id=response.headers.get("x-request-id"),
+            body=body.decode("utf-8", "replace"),
+        ) from exc
+
+
+def _loads_object(body: bytes) -> Any:
+    return json.loads(body)
+
+
+class Stream:
+    """The chunks of a streaming completion, as they arrive.
+
+    Iterate it for :class:`StreamChunk` objects; use it as a context manager
+    (or call :meth:`close`) so the connection is released even if you stop
+    early. :meth:`final_response` reads the rest and returns everything as one
+    :class:`SendResponse`; :attr:`text_stream` yields only text.
+    """
+
+    def __init__(self, response: requests.Response) -> None:
+        self._response = response
+        self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
+        self._parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+        self._accumulator = StreamAccumulator()
+        self._closed = False
+        self._iterator = self._iterate()
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that answered, from ``X-Edgee-Provider``."""
+        return self.headers.get("x-edgee-provider")
+
+    @property
+    def request_id(self) -> str | None:
+        """The gateway's ``x-request-id`` for this stream."""
+        return self.headers.get("x-request-id")
+
+    def __iter__(self) -> Iterator[StreamChunk]:
+        return self
+
+    def __next__(self) -> StreamChunk:
+        return next(self._iterator)
+
+    def _iterate(self) -> Generator[StreamChunk, None, None]:
+        parser = self._parser
+        add = self._accumulator.add
+        try:
+            read1 = self._response.raw.read1
+            while True:
+                try:
+                    data = read1(_READ_SIZE)
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                    if _is_read_timeout(exc):
+                        raise _connection_error(exc, parser.request_id) from exc
+                    # A reset or truncated body: a stream error unless every choice had finished.
+                    try:
+                        chunks = parser.close()
+                    except IncompleteStreamError as incomplete:
+                        incomplete.message = f"{incomplete.message} (connection lost: {exc})"
+                        incomplete.args = (incomplete.message,)
+                        raise incomplete from exc
+                    for chunk in chunks:
+                        add(chunk)
+                        yield chunk
+                    return
+                if not data:
+                    for chunk in parser.close():
+                        add(chunk)
+                        yield chunk
+                    return
+                for chunk in parser.feed(data):
+                    add(chunk)
+                    yield chunk
+                if parser.done:
+                    self._drain()
+                    return
+        finally:
+            self.close()
+
+    def _drain(self) -> None:
+        """Read the few bytes after [DONE] so the connection can be reused."""
+        raw = self._response.raw
+        remaining = _DRAIN_LIMIT
+        try:
+            while remaining > 0:
+                data = raw.read1(remaining)
+                if not data:
+                    raw.release_conn()
+                    self._closed = True
+                    return
+                remaining -= len(data)
+        except Exception:
+            pass
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """Only the text of the first choice, piece by piece."""
+        for chunk in self:
+            text = chunk.text
+            if text:
+                yield text
+
+    def final_response(self) -> SendResponse:
+        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        for _ in self:
+            pass
+        return attach_headers(self._accumulator.response(), self.headers)
+
+    def close(self) -> None:
+        """Stop reading and release the connection (closed unless fully read)."""
+        if not self._closed:
+            self._closed = True
+            self._response.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+        self._iterator.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
