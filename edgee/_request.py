@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from edgee._config import ClientOptions, Timeout
+from edgee._config import ClientOptions, Timeout, _merge_headers
 from edgee._version import __version__
 from edgee.models import InputObject, Message, Tool
 
@@ -32,7 +32,7 @@ __all__ = [
 CHAT_PATH = "/v1/chat/completions"
 USER_AGENT = f"edgee-python/{__version__}"
 
-InputLike = Union[str, Sequence[Message | Mapping[str, Any]], InputObject, Mapping[str, Any]]
+InputLike = str | Sequence[Message | Mapping[str, Any]] | InputObject | Mapping[str, Any]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _TOOL_CHOICES = frozenset({"auto", "none", "required"})
@@ -58,6 +58,8 @@ _BODY_OPTIONS = (
 OPTION_NAMES = frozenset(
     (
         *_BODY_OPTIONS,
+        "tools",
+        "tool_choice",
         "tags",
         "include_usage",
         "extra_body",
@@ -118,9 +120,11 @@ def build_request(
     }
     if body is not None:
         headers["Content-Type"] = "application/json"
-    headers.update(options.default_headers)
+    # Header names are case-insensitive: "user-agent" replaces User-Agent rather
+    # than adding a second header (aiohttp would send both).
+    headers = _merge_headers(headers, options.default_headers)
     if extra_headers:
-        headers.update(_check_headers(extra_headers, "extra_headers"))
+        headers = _merge_headers(headers, _check_headers(extra_headers, "extra_headers"))
     if max_retries is not None and (
         not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0
     ):
@@ -142,6 +146,9 @@ def _check_headers(headers: Any, field: str) -> dict[str, str]:
     for k, v in headers.items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise TypeError(f"{field}[{k!r}] must be a string")
+        # A line break would inject headers; reject it here, without quoting the value.
+        if any(c in k or c in v for c in "\r\n\0"):
+            raise ValueError(f"{field}[{k!r}] contains a line break or NUL")
     return dict(headers)
 
 
@@ -166,6 +173,11 @@ def build_chat_request(
         raise ValueError("model must be a non-empty string")
 
     normalized = _normalize_input(input)
+    # tools/tool_choice may also come as options (OpenAI style); they win over the input's.
+    if kwargs.get("tools") is not None:
+        normalized["tools"] = _normalize_tools(kwargs["tools"])
+    if kwargs.get("tool_choice") is not None:
+        normalized["tool_choice"] = _normalize_tool_choice(kwargs["tool_choice"])
     body: dict[str, Any] = {"model": model, "messages": normalized["messages"]}
     if stream:
         body["stream"] = True
@@ -204,7 +216,7 @@ def build_chat_request(
         if value is True or value is False:
             headers[header] = "true" if value else "false"
     if kwargs.get("extra_headers") is not None:
-        headers.update(_check_headers(kwargs["extra_headers"], "extra_headers"))
+        headers = _merge_headers(headers, _check_headers(kwargs["extra_headers"], "extra_headers"))
     return build_request(
         options,
         "POST",

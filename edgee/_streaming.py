@@ -16,7 +16,6 @@ event, nothing else that allocates.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from edgee._convert import converter
@@ -53,9 +52,22 @@ class ChunkParser:
     :attr:`done` is true and later input is ignored. ``close()`` is called at
     end of input and raises :class:`IncompleteStreamError` when the stream was
     cut before ``[DONE]`` while some choice had not finished.
+
+    An error met after some chunks of the same piece is held back: those
+    chunks are returned first and the error is raised by the next ``feed()``
+    or ``close()``, so no chunk is lost and every split of the bytes gives the
+    same chunks.
     """
 
-    __slots__ = ("_decoder", "_finished", "_seen", "chunks_received", "done", "request_id")
+    __slots__ = (
+        "_decoder",
+        "_finished",
+        "_pending_error",
+        "_seen",
+        "chunks_received",
+        "done",
+        "request_id",
+    )
 
     def __init__(
         self, *, request_id: str | None = None, max_event_bytes: int | None = None
@@ -68,9 +80,39 @@ class ChunkParser:
         self.chunks_received = 0
         self._seen: set[int] = set()
         self._finished: set[int] = set()
+        self._pending_error: StreamError | None = None
+
+    def _raise_pending(self) -> None:
+        error = self._pending_error
+        if error is not None:
+            self._pending_error = None
+            raise error
+
+    def raise_pending(self) -> None:
+        """Raise the error held back by the last :meth:`feed`, if any.
+
+        A transport calls it after delivering that feed's chunks, so the error
+        surfaces at once instead of waiting for more bytes.
+        """
+        self._raise_pending()
+
+    def connection_lost(self, exc: BaseException) -> list[StreamChunk]:
+        """End of input because the connection failed: :meth:`close`, naming the cause.
+
+        Returns the last chunks when the stream was complete anyway (every
+        choice finished); otherwise raises :class:`IncompleteStreamError`
+        chained to ``exc``.
+        """
+        try:
+            return self.close()
+        except IncompleteStreamError as incomplete:
+            incomplete.message = f"{incomplete.message} (connection lost: {exc})"
+            incomplete.args = (incomplete.message,)
+            raise incomplete from exc
 
     def feed(self, data: bytes) -> list[StreamChunk]:
         """Consume a piece of the body; return the chunks it completed."""
+        self._raise_pending()
         if self.done:
             return []
         try:
@@ -82,9 +124,16 @@ class ChunkParser:
 
     def close(self) -> list[StreamChunk]:
         """End of input: flush, then raise if the stream ended too early."""
+        self._raise_pending()
         chunks: list[StreamChunk] = []
         if not self.done:
-            chunks = self._interpret(self._decoder.close())
+            try:
+                events = self._decoder.close()
+            except StreamError as exc:
+                exc.request_id = self.request_id
+                raise
+            chunks = self._interpret(events)
+            self._raise_pending()
         if not self.done and (not self._seen or self._seen - self._finished):
             raise IncompleteStreamError(
                 f"stream ended before [DONE] after {self.chunks_received} chunks",
@@ -95,6 +144,15 @@ class ChunkParser:
 
     def _interpret(self, events: list[ServerSentEvent]) -> list[StreamChunk]:
         out: list[StreamChunk] = []
+        try:
+            self._interpret_into(events, out)
+        except StreamError as exc:
+            if not out:
+                raise
+            self._pending_error = exc  # deliver the chunks before it first
+        return out
+
+    def _interpret_into(self, events: list[ServerSentEvent], out: list[StreamChunk]) -> None:
         for event in events:
             data = event.data
             if event.event != "message":
@@ -106,12 +164,21 @@ class ChunkParser:
                 break
             try:
                 payload = _loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
                 raise ChunkDecodeError(
                     "stream payload is not valid JSON", raw=data, request_id=self.request_id
                 ) from None
-            if type(payload) is dict and "error" in payload and "choices" not in payload:
-                raise self._stream_error(data, payload)
+            if type(payload) is dict:
+                if "error" in payload and "choices" not in payload:
+                    raise self._stream_error(data, payload)
+                # cattrs would read a string or an object as an (empty) list of choices.
+                choices = payload.get("choices")
+                if choices is not None and type(choices) is not list:
+                    raise ChunkDecodeError(
+                        "stream payload is not a chat completion chunk: choices is not a list",
+                        raw=data,
+                        request_id=self.request_id,
+                    )
             try:
                 chunk: StreamChunk = _structure_chunk(payload, StreamChunk)
             except Exception as exc:  # cattrs raises many types; all mean "not a chunk"
@@ -126,13 +193,12 @@ class ChunkParser:
                     self._finished.add(choice.index)
             self.chunks_received += 1
             out.append(chunk)
-        return out
 
     def _stream_error(self, data: str, payload: Any = None) -> StreamAPIError:
         if payload is None:
             try:
                 payload = _loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 payload = None
         err = stream_error_from_payload(data, payload)
         err.request_id = self.request_id
@@ -140,7 +206,7 @@ class ChunkParser:
 
 
 class _ToolCallParts:
-    __slots__ = ("arguments", "extra", "id", "name", "type")
+    __slots__ = ("arguments", "id", "name", "type")
 
     def __init__(self) -> None:
         self.id: str | None = None
@@ -150,7 +216,7 @@ class _ToolCallParts:
 
 
 class _ChoiceParts:
-    __slots__ = ("content", "finish_reason", "refusal", "role", "tool_calls")
+    __slots__ = ("content", "finish_reason", "latest", "refusal", "role", "tool_calls")
 
     def __init__(self) -> None:
         self.role: Role | None = None
@@ -159,6 +225,8 @@ class _ChoiceParts:
         self.finish_reason: str | None = None
         # Keyed by the fragment's index (or a synthetic key), in order of first appearance.
         self.tool_calls: dict[object, _ToolCallParts] = {}
+        # Wire index -> key of the call most recently opened at that index.
+        self.latest: dict[int, object] = {}
 
 
 class StreamAccumulator:
@@ -208,18 +276,24 @@ class StreamAccumulator:
     @staticmethod
     def _add_tool_fragment(parts: _ChoiceParts, fragment: Any) -> None:
         calls = parts.tool_calls
-        key: object = fragment.index
-        if key is None:
+        index = fragment.index
+        key: object
+        if index is None:
             # No index: continue the last call unless this fragment opens a new one.
             last = next(reversed(calls), None) if calls else None
             if last is None or (fragment.id and calls[last].id and fragment.id != calls[last].id):
                 key = ("fragment", len(calls))
             else:
                 key = last
+        else:
+            # A fragment without an id continues the latest call at its index.
+            key = parts.latest.get(index, index)
+            current = calls.get(key)
+            if current is not None and fragment.id and current.id and fragment.id != current.id:
+                # Same index, another id: that id's own call (new unless seen before).
+                key = index if calls[index].id == fragment.id else (index, fragment.id)
+                parts.latest[index] = key
         call = calls.get(key)
-        if call is not None and fragment.id and call.id and fragment.id != call.id:
-            key = (key, fragment.id)
-            call = calls.get(key)
         if call is None:
             call = calls[key] = _ToolCallParts()
         if fragment.id and call.id is None:
@@ -265,9 +339,3 @@ class StreamAccumulator:
             edgee_pending_id=top.get("edgee_pending_id"),
             edgee_tools_executed=top.get("edgee_tools_executed"),
         )
-
-
-def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendResponse:
-    """Give a response its HTTP headers (lower-cased), outside its wire fields."""
-    response._attach_headers({k.lower(): v for k, v in headers.items()})
-    return response

@@ -9,9 +9,8 @@ here.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import Any, Literal, overload
 
 import requests
@@ -20,13 +19,12 @@ import urllib3.exceptions
 from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
 from edgee._logging import logger, setup_from_env
 from edgee._request import InputLike, PreparedRequest, build_chat_request
+from edgee._response import attach_headers, lower_headers, parse_completion
 from edgee._retry import retry_delay
-from edgee._streaming import ChunkParser, StreamAccumulator, attach_headers
+from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee.errors import (
     APIConnectionError,
-    APIError,
     APITimeoutError,
-    IncompleteStreamError,
     error_from_response,
 )
 from edgee.models import SendResponse, StreamChunk
@@ -40,22 +38,35 @@ _READ_SIZE = 64 * 1024
 _DRAIN_LIMIT = 64 * 1024
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (args, urllib3's .reason, the cause chain)."""
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for inner in (
+            *current.args,
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+        ):
+            if isinstance(inner, BaseException):
+                stack.append(inner)
+
+
 def _is_read_timeout(exc: BaseException) -> bool:
     """requests reports a read timeout in the body as a ConnectionError around urllib3's."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
-            return True
-        if (
-            current.args
-            and isinstance(current.args[0], BaseException)
-            and _is_read_timeout(current.args[0])
-        ):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    causes = list(_causes(exc))
+    # urllib3's NewConnectionError (refused, DNS) subclasses its ConnectTimeoutError.
+    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):
+        return False
+    return any(
+        isinstance(c, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
+        for c in causes
+    )
 
 
 def _connection_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
@@ -188,7 +199,7 @@ class Edgee:
             raise _connection_error(exc, response.headers.get("x-request-id")) from exc
         finally:
             response.close()
-        return attach_headers(_decode_response(body, response), response.headers)
+        return parse_completion(response.status_code, lower_headers(response.headers), body)
 
     def stream(self, model: str, input: InputLike, **options: Any) -> Stream:
         """Start a streaming chat completion.
@@ -257,19 +268,68 @@ class Edgee:
             attempt += 1
 
 
-def _decode_response(body: bytes, response: requests.Response) -> SendResponse:
+class _Body:
+    """The response body of one stream and whether its connection was let go.
+
+    Kept apart from :class:`Stream` so the reading generator does not refer to
+    the stream: a stream dropped after ``break`` is freed (and its socket
+    closed) at once by reference counting, without waiting for the cycle GC.
+    """
+
+    __slots__ = ("closed", "response")
+
+    def __init__(self, response: requests.Response) -> None:
+        self.response = response
+        self.closed = False
+
+    def close(self) -> None:
+        """Drop the connection (it cannot be reused mid-body)."""
+        if not self.closed:
+            self.closed = True
+            self.response.close()
+
+    def drain(self) -> None:
+        """Read the few bytes after [DONE] so the connection returns to the pool."""
+        raw = self.response.raw
+        remaining = _DRAIN_LIMIT
+        # Whatever fails here, the stream itself is complete; close() drops the socket.
+        with contextlib.suppress(Exception):
+            while remaining > 0:
+                data = raw.read1(remaining)
+                if not data:
+                    raw.release_conn()
+                    self.closed = True
+                    return
+                remaining -= len(data)
+
+
+def _read_chunks(
+    body: _Body, parser: ChunkParser, add: Callable[[StreamChunk], None]
+) -> Generator[StreamChunk, None, None]:
+    """Socket bytes -> parser -> chunks, as they arrive; releases the body at the end."""
     try:
-        return SendResponse.from_dict(_loads_object(body))
-    except Exception as exc:
-        raise APIError(
-            f"the gateway's response is not a chat completion: {body[:200]!r}",
-            request_id=response.headers.get("x-request-id"),
-            body=body.decode("utf-8", "replace"),
-        ) from exc
-
-
-def _loads_object(body: bytes) -> Any:
-    return json.loads(body)
+        read1 = body.response.raw.read1
+        while True:
+            try:
+                data = read1(_READ_SIZE)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                if _is_read_timeout(exc):
+                    raise _connection_error(exc, parser.request_id) from exc
+                chunks = parser.connection_lost(exc)
+                data = b""  # the body ends here
+            else:
+                chunks = parser.feed(data) if data else parser.close()
+            for chunk in chunks:
+                add(chunk)
+                yield chunk
+            if parser.done:
+                body.drain()
+                return
+            if not data:
+                return
+            parser.raise_pending()
+    finally:
+        body.close()
 
 
 class Stream:
@@ -282,12 +342,11 @@ class Stream:
     """
 
     def __init__(self, response: requests.Response) -> None:
-        self._response = response
-        self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
-        self._parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+        self.headers: Mapping[str, str] = lower_headers(response.headers)
+        self._body = _Body(response)
         self._accumulator = StreamAccumulator()
-        self._closed = False
-        self._iterator = self._iterate()
+        parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+        self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
 
     @property
     def provider(self) -> str | None:
@@ -305,57 +364,6 @@ class Stream:
     def __next__(self) -> StreamChunk:
         return next(self._iterator)
 
-    def _iterate(self) -> Generator[StreamChunk, None, None]:
-        parser = self._parser
-        add = self._accumulator.add
-        try:
-            read1 = self._response.raw.read1
-            while True:
-                try:
-                    data = read1(_READ_SIZE)
-                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                    if _is_read_timeout(exc):
-                        raise _connection_error(exc, parser.request_id) from exc
-                    # A reset or truncated body: a stream error unless every choice had finished.
-                    try:
-                        chunks = parser.close()
-                    except IncompleteStreamError as incomplete:
-                        incomplete.message = f"{incomplete.message} (connection lost: {exc})"
-                        incomplete.args = (incomplete.message,)
-                        raise incomplete from exc
-                    for chunk in chunks:
-                        add(chunk)
-                        yield chunk
-                    return
-                if not data:
-                    for chunk in parser.close():
-                        add(chunk)
-                        yield chunk
-                    return
-                for chunk in parser.feed(data):
-                    add(chunk)
-                    yield chunk
-                if parser.done:
-                    self._drain()
-                    return
-        finally:
-            self.close()
-
-    def _drain(self) -> None:
-        """Read the few bytes after [DONE] so the connection can be reused."""
-        raw = self._response.raw
-        remaining = _DRAIN_LIMIT
-        try:
-            while remaining > 0:
-                data = raw.read1(remaining)
-                if not data:
-                    raw.release_conn()
-                    self._closed = True
-                    return
-                remaining -= len(data)
-        except Exception:
-            pass
-
     @property
     def text_stream(self) -> Iterator[str]:
         """Only the text of the first choice, piece by piece."""
@@ -372,19 +380,16 @@ class Stream:
 
     def close(self) -> None:
         """Stop reading and release the connection (closed unless fully read)."""
-        if not self._closed:
-            self._closed = True
-            self._response.close()
+        self._body.close()
+        self._iterator.close()
 
     def __enter__(self) -> Stream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-        self._iterator.close()
 
     def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+        # Never raise from a finalizer; the interpreter may be shutting down.
+        with contextlib.suppress(Exception):
+            self._body.close()

@@ -6,6 +6,7 @@ naturally for the other::
 
     EdgeeError
     ├── ConfigurationError          (also ValueError)
+    ├── ClientStateError            (also RuntimeError)
     ├── APIError
     │   ├── APIStatusError          (also RuntimeError)
     │   │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
@@ -13,6 +14,7 @@ naturally for the other::
     │   │   └── RateLimitError 429, InternalServerError >= 500
     │   ├── APIConnectionError
     │   │   └── APITimeoutError
+    │   ├── APIResponseValidationError
     │   └── StreamError
     │       ├── StreamAPIError
     │       ├── ChunkDecodeError
@@ -34,11 +36,13 @@ from typing import Any
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "ChunkDecodeError",
+    "ClientStateError",
     "ConfigurationError",
     "ConflictError",
     "EdgeeError",
@@ -175,6 +179,30 @@ class APITimeoutError(APIConnectionError):
 
     def __init__(self, message: str = "Request timed out.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body is not what the API promises (not JSON, not a completion).
+
+    ``status_code`` is the HTTP status; ``body`` holds the body text.
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id, body=body)
+        self.status_code = status_code
+
+
+class ClientStateError(EdgeeError, RuntimeError):
+    """The client cannot be used now: it was closed, or belongs to another event loop."""
 
 
 class StreamError(APIError):

@@ -729,7 +729,10 @@ class FakeGateway:
         return f"http://{host}:{self.port}"
 
     def start(self) -> FakeGateway:
-        """Start serving in a background thread; returns self. The port is bound on return."""
+        """Start serving in a background thread; returns self. The port is bound on return.
+
+        A stopped gateway may be started again: it reuses its port and keeps its history.
+        """
         if self._thread is not None:
             raise RuntimeError("FakeGateway is already running")
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

@@ -1,0 +1,463 @@
+"""``AsyncEdgee``: the asyncio client, on ``aiohttp``.
+
+The mirror of ``_sync.py`` line for line where it can be: the same core
+builds requests, decides retries, maps statuses and parses the stream; this
+module only moves bytes through one ``aiohttp.ClientSession``. Importing
+``edgee`` does not import this module (nor ``aiohttp``) until an
+``AsyncEdgee`` is first used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
+from typing import Any, Literal, overload
+
+import aiohttp
+
+from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
+from edgee._logging import logger, setup_from_env
+from edgee._request import InputLike, PreparedRequest, build_chat_request
+from edgee._response import attach_headers, lower_headers, parse_completion
+from edgee._retry import retry_delay
+from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientStateError,
+    StreamError,
+    error_from_response,
+)
+from edgee.models import SendResponse, StreamChunk
+
+__all__ = ["AsyncEdgee", "AsyncStream"]
+
+# After [DONE], read at most this much to reach the end of the body so the
+# connection can go back to the pool; a longer tail means close it instead.
+_DRAIN_LIMIT = 64 * 1024
+DEFAULT_CONNECTION_LIMIT = 100
+
+
+def _connection_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
+    # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
+    # test for the timeout first.
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request_id=request_id)
+    return APIConnectionError(
+        f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id
+    )
+
+
+def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
+    # No total deadline: aiohttp's default total=300 s would cut every long stream.
+    # sock_read is an idle timeout, the contract's `read`.
+    return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
+
+
+class _Pool:
+    """The one ClientSession of a client (and of its with_options copies), made lazily.
+
+    aiohttp sessions belong to the event loop they were created in; the pool
+    remembers it and refuses use from another loop with a clear error.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession | None, limit: int) -> None:
+        self.session = session
+        self.owned = session is None
+        self.limit = limit
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False
+        self.streams: weakref.WeakSet[AsyncStream] = weakref.WeakSet()
+
+    def get(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise ClientStateError("this AsyncEdgee client is closed")
+        loop = asyncio.get_running_loop()
+        if self.loop is None:
+            self.loop = loop
+        elif loop is not self.loop:
+            raise ClientStateError(
+                "this AsyncEdgee client was first used in another event loop; "
+                "create one client per event loop"
+            )
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.limit),
+                trust_env=True,  # honour HTTP(S)_PROXY like requests does
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self.session
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for stream in list(self.streams):
+            stream._abort("the client was closed while this stream was open")
+        if self.session is not None and self.owned:
+            await self.session.close()
+
+
+class AsyncEdgee:
+    """Asyncio client of the Edgee AI Gateway; the same arguments and methods as ``Edgee``.
+
+    The ``aiohttp.ClientSession`` is created on first use, inside the running
+    loop. Use ``async with AsyncEdgee() as client:`` or ``await client.close()``.
+    """
+
+    def __init__(
+        self,
+        config: str | EdgeeConfig | Mapping[str, Any] | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | Timeout | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+    ) -> None:
+        setup_from_env()
+        self._options = resolve_options(
+            config,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        if not isinstance(connection_limit, int) or connection_limit < 0:
+            raise ValueError("connection_limit must be a non-negative integer (0: no limit)")
+        self._pool = _Pool(session, connection_limit)
+
+    @classmethod
+    def _from_options(cls, options: ClientOptions, pool: _Pool) -> AsyncEdgee:
+        client = cls.__new__(cls)
+        client._options = options
+        client._pool = pool
+        return client
+
+    @property
+    def api_key(self) -> str:
+        """The API key this client sends (never shown in its repr)."""
+        return self._options.api_key
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's base URL, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeout of every request."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """The default number of retries of a failed request."""
+        return self._options.max_retries
+
+    def __repr__(self) -> str:
+        return f"AsyncEdgee(base_url={self.base_url!r})"
+
+    __str__ = __repr__
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeout | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> AsyncEdgee:
+        """A copy with other defaults that shares this client's connection pool."""
+        options = self._options.with_options(
+            timeout=timeout, max_retries=max_retries, default_headers=default_headers
+        )
+        return AsyncEdgee._from_options(options, self._pool)
+
+    async def close(self) -> None:
+        """Release pooled connections; streams still open end with a :class:`StreamError`."""
+        await self._pool.close()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncEdgee:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @overload
+    async def send(
+        self, model: str, input: InputLike, *, stream: Literal[False] = False, **options: Any
+    ) -> SendResponse: ...
+
+    @overload
+    async def send(
+        self, model: str, input: InputLike, *, stream: Literal[True], **options: Any
+    ) -> AsyncStream: ...
+
+    async def send(
+        self, model: str, input: InputLike, *, stream: bool = False, **options: Any
+    ) -> SendResponse | AsyncStream:
+        """Send one chat completion and return the whole response.
+
+        ``await send(..., stream=True)`` returns what ``await stream()`` returns.
+        """
+        if stream:
+            return await self.stream(model, input, **options)
+        request = build_chat_request(self._options, model, input, stream=False, **options)
+        response = await self._send(request)
+        headers = lower_headers(response.headers)
+        try:
+            body = await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise _connection_error(exc, headers.get("x-request-id")) from exc
+        finally:
+            response.release()
+        return parse_completion(response.status, headers, body)
+
+    def stream(self, model: str, input: InputLike, **options: Any) -> _StreamOpener:
+        """Start a streaming chat completion: ``await`` it, or use it with ``async with``.
+
+        The request is made and its status checked before the stream is
+        handed over, so a bad key or an HTTP error raises there; problems
+        during the stream raise from the iteration.
+        """
+        # Built now, so invalid input raises at the call, before any await.
+        request = build_chat_request(self._options, model, input, stream=True, **options)
+        return _StreamOpener(self, request)
+
+    async def _open_stream(self, request: PreparedRequest) -> AsyncStream:
+        stream = AsyncStream(await self._send(request))
+        self._pool.streams.add(stream)
+        return stream
+
+    async def _send(self, request: PreparedRequest) -> aiohttp.ClientResponse:
+        """One request with the retry policy applied; returns a 2xx/3xx response."""
+        session = self._pool.get()
+        timeout = _client_timeout(request.timeout)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = await session.request(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    data=request.body,
+                    timeout=timeout,
+                )
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                if self._pool.closed:
+                    raise ClientStateError("this AsyncEdgee client is closed") from exc
+                error = _connection_error(exc)
+                delay = retry_delay(
+                    attempt, status=None, headers=None, body=None, max_retries=request.max_retries
+                )
+                logger.info(
+                    "%s %s failed: %s (attempt %d)", request.method, request.url, error, attempt + 1
+                )
+                if delay is None:
+                    raise error from exc
+            else:
+                status = response.status
+                elapsed = (time.monotonic() - started) * 1000
+                logger.debug(
+                    "%s %s -> %d in %.1f ms (attempt %d)",
+                    request.method,
+                    request.url,
+                    status,
+                    elapsed,
+                    attempt + 1,
+                )
+                if status < 400:
+                    return response
+                try:
+                    body = await response.read()
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    body = b""
+                finally:
+                    response.release()
+                delay = retry_delay(
+                    attempt,
+                    status=status,
+                    headers=response.headers,
+                    body=body,
+                    max_retries=request.max_retries,
+                )
+                if delay is None:
+                    raise error_from_response(status, response.headers, body)
+            logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+class _StreamOpener:
+    """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager."""
+
+    def __init__(self, client: AsyncEdgee, request: PreparedRequest) -> None:
+        self._client = client
+        self._request = request
+        self._stream: AsyncStream | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncStream]:
+        return self._client._open_stream(self._request).__await__()
+
+    async def __aenter__(self) -> AsyncStream:
+        self._stream = await self._client._open_stream(self._request)
+        return self._stream
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stream is not None:
+            await self._stream.aclose()
+
+
+class _Body:
+    """The response body of one stream and whether its connection was let go.
+
+    Kept apart from :class:`AsyncStream` so the reading generator does not
+    refer to the stream: a stream dropped after ``break`` is freed (and its
+    socket closed) at once by reference counting.
+    """
+
+    __slots__ = ("abort_reason", "closed", "response")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.closed = False
+        self.abort_reason: str | None = None
+
+    def close(self) -> None:
+        """Drop the connection (it cannot be reused mid-body); synchronous in aiohttp."""
+        if not self.closed:
+            self.closed = True
+            self.response.close()
+
+    def abort(self, reason: str) -> None:
+        """End the stream from outside (the client closed); the reader gets a StreamError."""
+        if not self.closed:
+            self.abort_reason = reason
+            self.close()
+
+    async def drain(self) -> None:
+        """Read the few bytes after [DONE] so the connection returns to the pool."""
+        content = self.response.content
+        remaining = _DRAIN_LIMIT
+        # Whatever fails here, the stream itself is complete; close() drops the socket.
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            while remaining > 0:
+                data = await content.readany()
+                if not data:
+                    self.closed = True
+                    self.response.release()
+                    return
+                remaining -= len(data)
+
+
+async def _read_chunks(
+    body: _Body, parser: ChunkParser, add: Callable[[StreamChunk], None]
+) -> AsyncGenerator[StreamChunk, None]:
+    """Socket bytes -> parser -> chunks, as they arrive; releases the body at the end."""
+    try:
+        readany = body.response.content.readany
+        while True:
+            try:
+                data = await readany()
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                if body.abort_reason is not None:
+                    raise StreamError(body.abort_reason, request_id=parser.request_id) from exc
+                if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+                    raise _connection_error(exc, parser.request_id) from exc
+                chunks = parser.connection_lost(exc)
+                data = b""  # the body ends here
+            else:
+                if not data and body.abort_reason is not None:
+                    raise StreamError(body.abort_reason, request_id=parser.request_id)
+                chunks = parser.feed(data) if data else parser.close()
+            for chunk in chunks:
+                add(chunk)
+                yield chunk
+            if parser.done:
+                await body.drain()
+                return
+            if not data:
+                return
+            parser.raise_pending()
+    finally:
+        body.close()
+
+
+class AsyncStream:
+    """The chunks of a streaming completion, as they arrive (``async for``).
+
+    Use ``async with`` (or ``await stream.aclose()``) so the connection is
+    released even if you stop early; breaking out of the loop or cancelling
+    the task that reads also releases it. :meth:`final_response` reads the
+    rest and returns everything as one :class:`SendResponse`.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.headers: Mapping[str, str] = lower_headers(response.headers)
+        self._body = _Body(response)
+        self._accumulator = StreamAccumulator()
+        parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+        self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that answered, from ``X-Edgee-Provider``."""
+        return self.headers.get("x-edgee-provider")
+
+    @property
+    def request_id(self) -> str | None:
+        """The gateway's ``x-request-id`` for this stream."""
+        return self.headers.get("x-request-id")
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> StreamChunk:
+        return await self._iterator.__anext__()
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """Only the text of the first choice, piece by piece."""
+        return self._text()
+
+    async def _text(self) -> AsyncIterator[str]:
+        async for chunk in self:
+            text = chunk.text
+            if text:
+                yield text
+
+    async def final_response(self) -> SendResponse:
+        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        async for _ in self:
+            pass
+        return attach_headers(self._accumulator.response(), self.headers)
+
+    def _abort(self, reason: str) -> None:
+        self._body.abort(reason)
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (closed unless fully read)."""
+        self._body.close()
+        await self._iterator.aclose()
+
+    close = aclose
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Closing the response is synchronous in aiohttp, so a stream dropped
+        # after `break` releases its socket at once, without waiting for the loop.
+        with contextlib.suppress(Exception):
+            self._body.close()
