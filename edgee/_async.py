@@ -20,8 +20,16 @@ import aiohttp
 
 from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
 from edgee._logging import logger, setup_from_env
-from edgee._request import InputLike, PreparedRequest, build_chat_request
-from edgee._response import attach_headers, lower_headers, parse_completion
+from edgee._request import (
+    COMPRESS_PATH,
+    COUNT_TOKENS_PATH,
+    InputLike,
+    PreparedRequest,
+    build_chat_request,
+    build_input_request,
+    build_models_request,
+)
+from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee.errors import (
@@ -31,7 +39,13 @@ from edgee.errors import (
     StreamError,
     error_from_response,
 )
-from edgee.models import SendResponse, StreamChunk
+from edgee.models import (
+    CompressResponse,
+    CountTokensResponse,
+    ModelList,
+    SendResponse,
+    StreamChunk,
+)
 
 __all__ = ["AsyncEdgee", "AsyncStream"]
 
@@ -210,6 +224,31 @@ class AsyncEdgee:
         if stream:
             return await self.stream(model, input, **options)
         request = build_chat_request(self._options, model, input, stream=False, **options)
+        status, headers, body = await self._read(request)
+        return parse_completion(status, headers, body)
+
+    async def models(self, provider: str | None = None, **options: Any) -> ModelList:
+        """The models the gateway can route to (``GET /v1/models``), optionally of one provider."""
+        request = build_models_request(self._options, provider, **options)
+        status, headers, body = await self._read(request)
+        return parse_json(status, headers, body, ModelList, "a model list")
+
+    async def count_tokens(
+        self, model: str, input: InputLike, **options: Any
+    ) -> CountTokensResponse:
+        """How many input tokens ``input`` would cost with ``model`` (``POST /v1/count_tokens``)."""
+        request = build_input_request(self._options, COUNT_TOKENS_PATH, model, input, **options)
+        status, headers, body = await self._read(request)
+        return parse_json(status, headers, body, CountTokensResponse, "a token count")
+
+    async def compress(self, model: str, input: InputLike, **options: Any) -> CompressResponse:
+        """Compress ``input`` without generating (``POST /v1/compress``): messages and savings."""
+        request = build_input_request(self._options, COMPRESS_PATH, model, input, **options)
+        status, headers, body = await self._read(request)
+        return parse_json(status, headers, body, CompressResponse, "a compression report")
+
+    async def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        """Send with retries and read the whole body: (status, lower-cased headers, body)."""
         response = await self._send(request)
         headers = lower_headers(response.headers)
         try:
@@ -218,7 +257,7 @@ class AsyncEdgee:
             raise _connection_error(exc, headers.get("x-request-id")) from exc
         finally:
             response.release()
-        return parse_completion(response.status, headers, body)
+        return response.status, headers, body
 
     def stream(self, model: str, input: InputLike, **options: Any) -> _StreamOpener:
         """Start a streaming chat completion: ``await`` it, or use it with ``async with``.

@@ -10,6 +10,7 @@ raises ``TypeError``/``ValueError`` naming the offending field.
 from __future__ import annotations
 
 import json
+import urllib.parse
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,14 +23,22 @@ from edgee.models import InputObject, Message, Tool
 
 __all__ = [
     "CHAT_PATH",
+    "COMPRESS_PATH",
+    "COUNT_TOKENS_PATH",
+    "MODELS_PATH",
     "OPTION_NAMES",
     "InputLike",
     "PreparedRequest",
     "build_chat_request",
+    "build_input_request",
+    "build_models_request",
     "build_request",
 ]
 
 CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+COUNT_TOKENS_PATH = "/v1/count_tokens"
+COMPRESS_PATH = "/v1/compress"
 USER_AGENT = f"edgee-python/{__version__}"
 
 InputLike = str | Sequence[Message | Mapping[str, Any]] | InputObject | Mapping[str, Any]
@@ -203,12 +212,24 @@ def build_chat_request(
             body[name] = value
     if stream and kwargs.get("include_usage"):
         body["stream_options"] = {"include_usage": True}
+    return _finish(options, CHAT_PATH, body, normalized, kwargs, stream=stream)
+
+
+def _finish(
+    options: ClientOptions,
+    path: str,
+    body: dict[str, Any],
+    normalized: Mapping[str, Any],
+    kwargs: Mapping[str, Any],
+    *,
+    stream: bool = False,
+) -> PreparedRequest:
+    """Merge ``extra_body``, add the compression headers, build the POST."""
     extra_body = kwargs.get("extra_body")
     if extra_body is not None:
         if not isinstance(extra_body, Mapping):
             raise TypeError("extra_body must be a mapping")
         body.update(extra_body)
-
     headers: dict[str, str] = {}
     for field, header in _COMPRESSION_HEADERS:
         value = normalized[field]
@@ -220,12 +241,64 @@ def build_chat_request(
     return build_request(
         options,
         "POST",
-        CHAT_PATH,
+        path,
         body,
         stream=stream,
         extra_headers=headers,
         timeout=kwargs.get("timeout"),
         max_retries=kwargs.get("max_retries"),
+    )
+
+
+# Options of the endpoints that take a conversation but generate nothing.
+_INPUT_OPTIONS = frozenset(
+    {"tools", "tool_choice", "extra_body", "extra_headers", "timeout", "max_retries"}
+)
+
+
+def build_input_request(
+    options: ClientOptions, path: str, model: str, input: InputLike, **kwargs: Any
+) -> PreparedRequest:
+    """``count_tokens()``/``compress()``: the conversation of a chat request, nothing more."""
+    unknown = set(kwargs) - _INPUT_OPTIONS
+    if unknown:
+        raise TypeError(f"unknown option: {', '.join(sorted(unknown))}")
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError("model must be a non-empty string")
+    normalized = _normalize_input(input)
+    if kwargs.get("tools") is not None:
+        normalized["tools"] = _normalize_tools(kwargs["tools"])
+    if kwargs.get("tool_choice") is not None:
+        normalized["tool_choice"] = _normalize_tool_choice(kwargs["tool_choice"])
+    body: dict[str, Any] = {"model": model, "messages": normalized["messages"]}
+    if normalized["tools"]:
+        body["tools"] = normalized["tools"]
+    if normalized["tool_choice"] is not None:
+        body["tool_choice"] = normalized["tool_choice"]
+    return _finish(options, path, body, normalized, kwargs)
+
+
+def build_models_request(
+    options: ClientOptions,
+    provider: str | None = None,
+    *,
+    extra_headers: Mapping[str, str] | None = None,
+    timeout: float | Timeout | None = None,
+    max_retries: int | None = None,
+) -> PreparedRequest:
+    """``models()``: ``GET /v1/models``, optionally filtered by provider."""
+    path = MODELS_PATH
+    if provider is not None:
+        if not isinstance(provider, str) or not provider:
+            raise ValueError("provider must be a non-empty string")
+        path += "?" + urllib.parse.urlencode({"provider": provider})
+    return build_request(
+        options,
+        "GET",
+        path,
+        extra_headers=extra_headers,
+        timeout=timeout,
+        max_retries=max_retries,
     )
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TypeVar
 
 from edgee._convert import converter
 from edgee.errors import APIResponseValidationError
 from edgee.models import SendResponse
 
-__all__ = ["attach_headers", "lower_headers", "parse_completion"]
+__all__ = ["attach_headers", "lower_headers", "parse_completion", "parse_json"]
 
-_structure_response = converter.get_structure_hook(SendResponse)
+T = TypeVar("T")
 
 
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -25,10 +26,11 @@ def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendRe
     return response
 
 
-def parse_completion(status: int, headers: Mapping[str, str], body: bytes) -> SendResponse:
-    """Decode a 2xx chat-completion body, or raise :class:`APIResponseValidationError`.
+def parse_json(status: int, headers: Mapping[str, str], body: bytes, cls: type[T], what: str) -> T:
+    """Decode a 2xx JSON body into ``cls``, or raise :class:`APIResponseValidationError`.
 
-    ``headers`` must already have lower-case names.
+    ``headers`` must already have lower-case names; ``what`` names the
+    expected object in the error message.
     """
     request_id = headers.get("x-request-id")
     try:
@@ -41,12 +43,18 @@ def parse_completion(status: int, headers: Mapping[str, str], body: bytes) -> Se
             request_id=request_id,
         ) from None
     try:
-        response: SendResponse = _structure_response(payload, SendResponse)
+        result: T = converter.structure(payload, cls)
     except Exception as exc:  # cattrs raises several types, some grouping others
         raise APIResponseValidationError(
-            f"the gateway's response is not a chat completion: {exc}",
+            f"the gateway's response is not {what}: {exc}",
             status_code=status,
             body=payload,
             request_id=request_id,
         ) from exc
+    return result
+
+
+def parse_completion(status: int, headers: Mapping[str, str], body: bytes) -> SendResponse:
+    """Decode a 2xx chat-completion body and attach its headers."""
+    response = parse_json(status, headers, body, SendResponse, "a chat completion")
     return attach_headers(response, headers)

@@ -18,8 +18,16 @@ import urllib3.exceptions
 
 from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
 from edgee._logging import logger, setup_from_env
-from edgee._request import InputLike, PreparedRequest, build_chat_request
-from edgee._response import attach_headers, lower_headers, parse_completion
+from edgee._request import (
+    COMPRESS_PATH,
+    COUNT_TOKENS_PATH,
+    InputLike,
+    PreparedRequest,
+    build_chat_request,
+    build_input_request,
+    build_models_request,
+)
+from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee.errors import (
@@ -27,7 +35,13 @@ from edgee.errors import (
     APITimeoutError,
     error_from_response,
 )
-from edgee.models import SendResponse, StreamChunk
+from edgee.models import (
+    CompressResponse,
+    CountTokensResponse,
+    ModelList,
+    SendResponse,
+    StreamChunk,
+)
 
 __all__ = ["Edgee", "Stream"]
 
@@ -192,14 +206,37 @@ class Edgee:
         if stream:
             return self.stream(model, input, **options)
         request = build_chat_request(self._options, model, input, stream=False, **options)
+        status, headers, body = self._read(request)
+        return parse_completion(status, headers, body)
+
+    def models(self, provider: str | None = None, **options: Any) -> ModelList:
+        """The models the gateway can route to (``GET /v1/models``), optionally of one provider."""
+        status, headers, body = self._read(build_models_request(self._options, provider, **options))
+        return parse_json(status, headers, body, ModelList, "a model list")
+
+    def count_tokens(self, model: str, input: InputLike, **options: Any) -> CountTokensResponse:
+        """How many input tokens ``input`` would cost with ``model`` (``POST /v1/count_tokens``)."""
+        request = build_input_request(self._options, COUNT_TOKENS_PATH, model, input, **options)
+        status, headers, body = self._read(request)
+        return parse_json(status, headers, body, CountTokensResponse, "a token count")
+
+    def compress(self, model: str, input: InputLike, **options: Any) -> CompressResponse:
+        """Compress ``input`` without generating (``POST /v1/compress``): messages and savings."""
+        request = build_input_request(self._options, COMPRESS_PATH, model, input, **options)
+        status, headers, body = self._read(request)
+        return parse_json(status, headers, body, CompressResponse, "a compression report")
+
+    def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        """Send with retries and read the whole body: (status, lower-cased headers, body)."""
         response = self._send(request)
+        headers = lower_headers(response.headers)
         try:
             body = response.content
         except requests.RequestException as exc:
-            raise _connection_error(exc, response.headers.get("x-request-id")) from exc
+            raise _connection_error(exc, headers.get("x-request-id")) from exc
         finally:
             response.close()
-        return parse_completion(response.status_code, lower_headers(response.headers), body)
+        return response.status_code, headers, body
 
     def stream(self, model: str, input: InputLike, **options: Any) -> Stream:
         """Start a streaming chat completion.

@@ -12,7 +12,9 @@ from typing import Any
 from edgee.models._generated import (
     Choice,
     Compression,
+    CompressResponse,
     ContentPart,
+    CountTokensResponse,
     ErrorDetail,
     ErrorResponse,
     FunctionCall,
@@ -22,6 +24,8 @@ from edgee.models._generated import (
     InputObject,
     InputTokensDetails,
     Message,
+    Model,
+    ModelList,
     OutputTokensDetails,
     ResponseMessage,
     Role,
@@ -39,8 +43,10 @@ from edgee.models._generated import (
 
 __all__ = [
     "Choice",
+    "CompressResponse",
     "Compression",
     "ContentPart",
+    "CountTokensResponse",
     "ErrorDetail",
     "ErrorResponse",
     "FunctionCall",
@@ -50,6 +56,8 @@ __all__ = [
     "InputObject",
     "InputTokensDetails",
     "Message",
+    "Model",
+    "ModelList",
     "OutputTokensDetails",
     "ResponseMessage",
     "Role",

@@ -351,3 +351,57 @@ class ErrorResponse(WireModel):
     error: ErrorDetail
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class Model(WireModel):
+    """A model the gateway can route to."""
+
+    id: str
+    """Identifier to pass as `model`, e.g. "openai/gpt-4o"."""
+    object: str | None = None
+    """"model"."""
+    created: int | None = None
+    """Unix time the model was added."""
+    owned_by: str | None = None
+    """The provider that serves it."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class ModelList(WireModel):
+    """The answer of GET /v1/models."""
+
+    object: str | None = None
+    """"list"."""
+    data: list[Model] = attrs.field(factory=list)
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CountTokensResponse(WireModel):
+    """The answer of POST /v1/count_tokens: how many input tokens a request would use."""
+
+    input_tokens: int
+    """Tokens the messages and tools would use as input."""
+    model: str | None = None
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CompressResponse(WireModel):
+    """The answer of POST /v1/compress: the compressed conversation and what it saved."""
+
+    model: str | None = None
+    messages: list[Message] = attrs.field(factory=list)
+    """The messages after compression."""
+    compression: Compression | None = None
+    original_tokens: int | None = None
+    """Input tokens before compression."""
+    compressed_tokens: int | None = None
+    """Input tokens after compression."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""

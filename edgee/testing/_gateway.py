@@ -24,6 +24,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -1145,7 +1146,40 @@ class FakeGateway:
                     extra=[("Allow", "GET")],
                 )
                 return
-            await conn.send_full(200, base, _dumps(self._models_body()))
+            query = urllib.parse.parse_qs(target.partition("?")[2])
+            provider = query.get("provider", [None])[0]
+            await conn.send_full(200, base, _dumps(self._models_body(provider)))
+            return
+        if path in ("/v1/count_tokens", "/v1/compress"):
+            if method != "POST":
+                await fail(
+                    405,
+                    f"Method {method} not allowed",
+                    "method_not_allowed",
+                    extra=[("Allow", "POST")],
+                )
+                return
+            if not isinstance(parsed, dict) or not isinstance(parsed.get("messages"), list):
+                await fail(
+                    400, "'messages' is required and must be a list", "invalid_value", "messages"
+                )
+                return
+            with self._lock:
+                scripted = self._replies[0] if self._replies else None
+                if isinstance(scripted, _FullReply):
+                    self._replies.popleft()  # a scripted error applies to any endpoint
+                else:
+                    scripted = None
+            if isinstance(scripted, _FullReply):
+                reply_headers = _merge_headers(base, scripted.headers)
+                await conn.send_full(scripted.status, reply_headers, scripted.body)
+                return
+            answer = (
+                {"input_tokens": _prompt_words(parsed), "model": parsed.get("model")}
+                if path == "/v1/count_tokens"
+                else _compress_answer(parsed)
+            )
+            await conn.send_full(200, base, _dumps(answer))
             return
         if path != "/v1/chat/completions":
             await fail(404, f"Unknown path {path}", "not_found")
@@ -1192,9 +1226,11 @@ class FakeGateway:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and token.strip() == self.api_key
 
-    def _models_body(self) -> Any:
+    def _models_body(self, provider: str | None = None) -> Any:
         default = self.model if "/" in self.model else f"openai/{self.model}"
         names = [default, *(name for name in _MODEL_CATALOGUE if name != default)]
+        if provider is not None:
+            names = [name for name in names if _provider_of(name) == provider]
         return {
             "object": "list",
             "data": [
@@ -1207,6 +1243,41 @@ class FakeGateway:
                 for name in names
             ],
         }
+
+
+# Words the echo compressor drops: a stand-in for the gateway's real compression.
+_FILLER_WORDS = frozenset(
+    {"a", "an", "the", "very", "really", "just", "please", "basically", "actually", "quite"}
+)
+
+
+def _compress_answer(body: Mapping[str, Any]) -> Any:
+    """A deterministic /v1/compress answer: filler words removed from string contents."""
+    messages = []
+    before = after = 0
+    for message in body["messages"]:
+        compressed = dict(message) if isinstance(message, dict) else {"content": message}
+        content = compressed.get("content")
+        if isinstance(content, str):
+            words = content.split()
+            kept = [w for w in words if w.lower().strip(",.!?") not in _FILLER_WORDS]
+            before += len(words)
+            after += len(kept)
+            compressed["content"] = " ".join(kept)
+        messages.append(compressed)
+    saved = before - after
+    return {
+        "model": body.get("model"),
+        "messages": messages,
+        "compression": {
+            "saved_tokens": saved,
+            "cost_savings": saved * 3,
+            "reduction": round(100.0 * saved / before, 2) if before else 0.0,
+            "time_ms": 1,
+        },
+        "original_tokens": before,
+        "compressed_tokens": after,
+    }
 
 
 def _checked_headers(headers: Mapping[str, str] | None) -> Mapping[str, str] | None:

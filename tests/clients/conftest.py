@@ -9,6 +9,7 @@ tests are written once against the sync API and run unchanged on both.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -90,7 +91,14 @@ class AdaptedClient:
         return repr(self._client)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        value = getattr(self._client, name)
+        if inspect.iscoroutinefunction(value):
+            # models(), count_tokens(), compress(), run_tools(): run them on the test's loop.
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return self._loop.run_until_complete(value(*args, **kwargs))
+
+            return call
+        return value
 
 
 async def _await(awaitable: Any) -> Any:
