@@ -13,7 +13,14 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from typing import Any, Literal, overload
 
 import aiohttp
@@ -32,6 +39,7 @@ from edgee._request import (
 from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._tool_loop import Invocation, ToolLoop, ainvoke
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -46,8 +54,9 @@ from edgee.models import (
     SendResponse,
     StreamChunk,
 )
+from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
 
-__all__ = ["AsyncEdgee", "AsyncStream"]
+__all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
 # After [DONE], read at most this much to reach the end of the body so the
 # connection can go back to the pool; a longer tail means close it instead.
@@ -247,6 +256,42 @@ class AsyncEdgee:
         status, headers, body = await self._read(request)
         return parse_json(status, headers, body, CompressResponse, "a compression report")
 
+    async def run_tools(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        tools: Sequence[FunctionTool],
+        max_iterations: int = 10,
+        **options: Any,
+    ) -> ToolRunResult:
+        """Send, run the tools the model asks for, send their results back, repeat.
+
+        Parallel calls of one turn run concurrently (sync tools in worker
+        threads). Otherwise the same as :meth:`Edgee.run_tools`.
+        """
+        loop = ToolLoop(input, tools, max_iterations)
+        while True:
+            response = await self.send(model, loop.next_input(), **options)
+            steps = loop.record(response)
+            if not steps:
+                return loop.result(response)
+            await _run_steps(loop, steps)
+
+    def run_tools_stream(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        tools: Sequence[FunctionTool],
+        max_iterations: int = 10,
+        **options: Any,
+    ) -> AsyncToolRunStream:
+        """Like :meth:`run_tools`, streaming: ``async for`` yields each :class:`StreamChunk`
+        and a :class:`~edgee.tools.ToolCallResult` after each tool runs; ``.result``
+        holds the :class:`~edgee.tools.ToolRunResult` at the end."""
+        return AsyncToolRunStream(self, model, ToolLoop(input, tools, max_iterations), options)
+
     async def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """Send with retries and read the whole body: (status, lower-cased headers, body)."""
         response = await self._send(request)
@@ -333,6 +378,43 @@ class AsyncEdgee:
             logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
             await asyncio.sleep(delay)
             attempt += 1
+
+
+async def _run_steps(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:
+    """Run one turn's calls concurrently; record their results in the model's order."""
+    outcomes = await asyncio.gather(*(ainvoke(step) for step in steps))
+    return [
+        loop.complete(step.call, output=value, error=error)
+        for step, (value, error) in zip(steps, outcomes, strict=True)
+    ]
+
+
+class AsyncToolRunStream:
+    """The events of a streaming tool run; ``async for`` it, then read :attr:`result`."""
+
+    def __init__(
+        self, client: AsyncEdgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
+    ) -> None:
+        self.result: ToolRunResult | None = None
+        self._events = self._run(client, model, loop, options)
+
+    def __aiter__(self) -> AsyncIterator[StreamChunk | ToolCallResult]:
+        return self._events
+
+    async def _run(
+        self, client: AsyncEdgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
+    ) -> AsyncGenerator[StreamChunk | ToolCallResult, None]:
+        while True:
+            async with client.stream(model, loop.next_input(), **options) as stream:
+                async for chunk in stream:
+                    yield chunk
+                response = await stream.final_response()
+            steps = loop.record(response)
+            if not steps:
+                self.result = loop.result(response)
+                return
+            for result in await _run_steps(loop, steps):
+                yield result
 
 
 class _StreamOpener:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, Literal, overload
 
 import requests
@@ -30,6 +30,7 @@ from edgee._request import (
 from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._tool_loop import ToolLoop, invoke
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -42,8 +43,9 @@ from edgee.models import (
     SendResponse,
     StreamChunk,
 )
+from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
 
-__all__ = ["Edgee", "Stream"]
+__all__ = ["Edgee", "Stream", "ToolRunStream"]
 
 # Bytes asked of the socket per read; read1() returns as soon as any arrive.
 _READ_SIZE = 64 * 1024
@@ -226,6 +228,47 @@ class Edgee:
         status, headers, body = self._read(request)
         return parse_json(status, headers, body, CompressResponse, "a compression report")
 
+    def run_tools(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        tools: Sequence[FunctionTool],
+        max_iterations: int = 10,
+        **options: Any,
+    ) -> ToolRunResult:
+        """Send, run the tools the model asks for, send their results back, repeat.
+
+        Returns the final answer with the whole transcript and summed usage. A
+        tool that raises, or arguments that do not fit its signature, are
+        reported to the model as the call's result instead of ending the run.
+        Raises :class:`~edgee.tools.MaxIterationsError` after ``max_iterations``
+        requests that still asked for tools.
+        """
+        loop = ToolLoop(input, tools, max_iterations)
+        while True:
+            response = self.send(model, loop.next_input(), **options)
+            steps = loop.record(response)
+            if not steps:
+                return loop.result(response)
+            for step in steps:
+                value, error = invoke(step)
+                loop.complete(step.call, output=value, error=error)
+
+    def run_tools_stream(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        tools: Sequence[FunctionTool],
+        max_iterations: int = 10,
+        **options: Any,
+    ) -> ToolRunStream:
+        """Like :meth:`run_tools`, streaming: yields each :class:`StreamChunk` as it
+        arrives and a :class:`~edgee.tools.ToolCallResult` after each tool runs;
+        ``.result`` holds the :class:`~edgee.tools.ToolRunResult` at the end."""
+        return ToolRunStream(self, model, ToolLoop(input, tools, max_iterations), options)
+
     def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """Send with retries and read the whole body: (status, lower-cased headers, body)."""
         response = self._send(request)
@@ -303,6 +346,34 @@ class Edgee:
             logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
             time.sleep(delay)
             attempt += 1
+
+
+class ToolRunStream:
+    """The events of a streaming tool run; iterate it, then read :attr:`result`."""
+
+    def __init__(
+        self, client: Edgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
+    ) -> None:
+        self.result: ToolRunResult | None = None
+        self._events = self._run(client, model, loop, options)
+
+    def __iter__(self) -> Iterator[StreamChunk | ToolCallResult]:
+        return self._events
+
+    def _run(
+        self, client: Edgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
+    ) -> Generator[StreamChunk | ToolCallResult, None, None]:
+        while True:
+            with client.stream(model, loop.next_input(), **options) as stream:
+                yield from stream
+                response = stream.final_response()
+            steps = loop.record(response)
+            if not steps:
+                self.result = loop.result(response)
+                return
+            for step in steps:
+                value, error = invoke(step)
+                yield loop.complete(step.call, output=value, error=error)
 
 
 class _Body:

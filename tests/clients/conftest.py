@@ -60,6 +60,26 @@ class AdaptedStream:
         return getattr(self._stream, name)
 
 
+class AdaptedToolRun:
+    """An ``AsyncToolRunStream`` seen through the sync ``ToolRunStream`` API."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, run: Any) -> None:
+        self._loop = loop
+        self._run = run
+
+    def __iter__(self) -> Iterator[Any]:
+        events = self._run.__aiter__()
+        while True:
+            try:
+                yield self._loop.run_until_complete(events.__anext__())
+            except StopAsyncIteration:
+                return
+
+    @property
+    def result(self) -> Any:
+        return self._run.result
+
+
 class AdaptedClient:
     """An ``AsyncEdgee`` seen through the sync ``Edgee`` API."""
 
@@ -74,6 +94,9 @@ class AdaptedClient:
     def stream(self, *args: Any, **kwargs: Any) -> AdaptedStream:
         opener = self._client.stream(*args, **kwargs)
         return AdaptedStream(self._loop, self._loop.run_until_complete(_await(opener)))
+
+    def run_tools_stream(self, *args: Any, **kwargs: Any) -> AdaptedToolRun:
+        return AdaptedToolRun(self._loop, self._client.run_tools_stream(*args, **kwargs))
 
     def with_options(self, **kwargs: Any) -> AdaptedClient:
         return AdaptedClient(self._loop, self._client.with_options(**kwargs))
