@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 SCHEMA := schema/edgee.schema.json
 GENERATED := edgee/models/_generated.py
+LINTED := $(wildcard edgee tests codegen benchmarks examples fuzz)
 CODEGEN_FLAGS := \
 	--input $(SCHEMA) --input-file-type jsonschema \
 	--output-model-type dataclasses.dataclass --target-python-version 3.10 \
@@ -32,8 +33,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check edgee tests codegen benchmarks examples
-	$(BIN)/ruff format --check edgee tests codegen benchmarks examples
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict edgee
 
 codegen: $(STAMP)
