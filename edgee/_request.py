@@ -175,25 +175,7 @@ def build_chat_request(
     tool_choice, tags, compression_model``, then the options; ``None`` options
     are not sent; ``extra_body`` is merged last.
     """
-    unknown = set(kwargs) - OPTION_NAMES
-    if unknown:
-        raise TypeError(f"unknown option: {', '.join(sorted(unknown))}")
-    if not isinstance(model, str) or not model.strip():
-        raise ValueError("model must be a non-empty string")
-
-    normalized = _normalize_input(input)
-    # tools/tool_choice may also come as options (OpenAI style); they win over the input's.
-    if kwargs.get("tools") is not None:
-        normalized["tools"] = _normalize_tools(kwargs["tools"])
-    if kwargs.get("tool_choice") is not None:
-        normalized["tool_choice"] = _normalize_tool_choice(kwargs["tool_choice"])
-    body: dict[str, Any] = {"model": model, "messages": normalized["messages"]}
-    if stream:
-        body["stream"] = True
-    if normalized["tools"]:
-        body["tools"] = normalized["tools"]
-    if normalized["tool_choice"] is not None:
-        body["tool_choice"] = normalized["tool_choice"]
+    normalized, body = _conversation(model, input, kwargs, OPTION_NAMES, stream=stream)
     tags = list(normalized["tags"] or ())
     if kwargs.get("tags") is not None:
         tags.extend(_check_tags(kwargs["tags"], "tags"))
@@ -260,22 +242,38 @@ def build_input_request(
     options: ClientOptions, path: str, model: str, input: InputLike, **kwargs: Any
 ) -> PreparedRequest:
     """``count_tokens()``/``compress()``: the conversation of a chat request, nothing more."""
-    unknown = set(kwargs) - _INPUT_OPTIONS
+    normalized, body = _conversation(model, input, kwargs, _INPUT_OPTIONS)
+    return _finish(options, path, body, normalized, kwargs)
+
+
+def _conversation(
+    model: str,
+    input: InputLike,
+    kwargs: Mapping[str, Any],
+    allowed: frozenset[str],
+    *,
+    stream: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check the options, normalize the input; start the body with model, messages, tools."""
+    unknown = set(kwargs) - allowed
     if unknown:
         raise TypeError(f"unknown option: {', '.join(sorted(unknown))}")
     if not isinstance(model, str) or not model.strip():
         raise ValueError("model must be a non-empty string")
     normalized = _normalize_input(input)
+    # tools/tool_choice may also come as options (OpenAI style); they win over the input's.
     if kwargs.get("tools") is not None:
         normalized["tools"] = _normalize_tools(kwargs["tools"])
     if kwargs.get("tool_choice") is not None:
         normalized["tool_choice"] = _normalize_tool_choice(kwargs["tool_choice"])
     body: dict[str, Any] = {"model": model, "messages": normalized["messages"]}
+    if stream:
+        body["stream"] = True
     if normalized["tools"]:
         body["tools"] = normalized["tools"]
     if normalized["tool_choice"] is not None:
         body["tool_choice"] = normalized["tool_choice"]
-    return _finish(options, path, body, normalized, kwargs)
+    return normalized, body
 
 
 def build_models_request(
