@@ -28,7 +28,7 @@ __all__ = ["run_demo"]
 # Pause between streamed chunks: long enough to see words arrive, short enough
 # that the whole demo takes about two seconds.
 _CHUNK_DELAY = 0.03
-_STEPS = 4
+_STEPS = 5
 
 _SYNC_PROMPT = "Why stream an answer?"
 _SYNC_ANSWER = "The first words show up at once, so people read while the model writes."
@@ -185,6 +185,44 @@ def _tool_round_trip(out: _Printer, gw: FakeGateway, client: Edgee) -> None:
     out.line(f"  model > {final.text}")
 
 
+def _tool_runner(out: _Printer, gw: FakeGateway, client: Edgee) -> None:
+    from edgee.tools import tool
+
+    @tool
+    def convert(amount: float, currency: str) -> dict[str, Any]:
+        """Convert euros to another currency.
+
+        Args:
+            amount: Amount in euros.
+            currency: ISO code of the target currency.
+        """
+        rates = {"USD": 1.08, "JPY": 162.0}
+        return {"amount": round(amount * rates.get(currency, 1.0), 2), "currency": currency}
+
+    out.step(
+        5,
+        "The tool runner: @tool + run_tools()",
+        "client.run_tools(model, prompt, tools=[convert])  # send, run calls, send back, repeat",
+    )
+    # Two parallel calls in the first turn, then the final answer.
+    gw.reply_tool_calls(
+        [
+            {"name": "convert", "arguments": {"amount": 100, "currency": "USD"}},
+            {"name": "convert", "arguments": {"amount": 100, "currency": "JPY"}},
+        ]
+    )
+    gw.reply_text("100 EUR is 108.0 USD or 16200.0 JPY.")
+    prompt = "How much is 100 EUR in dollars and in yen?"
+    out.you(prompt)
+    result = client.run_tools(out.model, prompt, tools=[convert])
+    schema = json.dumps(convert.parameters["properties"])
+    out.line(f"  tool  > schema from the signature: {schema}")
+    for call in result.tool_results:
+        out.line(f"  tool  > {call.name}({call.call.function.arguments}) -> {call.output}")
+    out.line(f"  model > {result.text}")
+    out.note(f"{result.iterations} requests; transcript: {len(result.messages)} messages")
+
+
 def _send(out: _Printer, gw: FakeGateway, client: Edgee) -> None:
     out.step(4, "One request, one response", "response = client.send(model, prompt)")
     gw.reply_text(
@@ -201,7 +239,7 @@ def _send(out: _Printer, gw: FakeGateway, client: Edgee) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """``edgee demo``: start the local gateway and run the four steps against it."""
+    """``edgee demo``: start the local gateway and run the steps against it."""
     from edgee._sync import Edgee
     from edgee.testing import FakeGateway
 
@@ -219,6 +257,7 @@ def run_demo(args: argparse.Namespace) -> int:
             asyncio.run(_async_stream(out, gw))
             _tool_round_trip(out, gw, client)
             _send(out, gw, client)
+            _tool_runner(out, gw, client)
         requests_made = len(gw.requests)
     elapsed = time.perf_counter() - started
     out.line()

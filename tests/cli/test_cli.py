@@ -355,11 +355,12 @@ def test_demo_runs_offline_without_a_key() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for section in (
-        "[1/4] Streaming with Edgee (sync)",
-        "[2/4] Streaming with AsyncEdgee",
-        "[3/4] Tool calling",
-        "[4/4] One request, one response",
-        "All 4 steps worked",
+        "[1/5] Streaming with Edgee (sync)",
+        "[2/5] Streaming with AsyncEdgee",
+        "[3/5] Tool calling",
+        "[4/5] One request, one response",
+        "[5/5] The tool runner",
+        "All 5 steps worked",
     ):
         assert section in out
     assert "calls get_weather" in out
@@ -367,6 +368,8 @@ def test_demo_runs_offline_without_a_key() -> None:
     assert "user -> assistant -> tool" in out
     assert "It is sunny and 18 degrees Celsius in Paris." in out
     assert "compression: 830 tokens saved" in out
+    assert '-> {"amount": 108.0, "currency": "USD"}' in out  # the runner ran both calls
+    assert "100 EUR is 108.0 USD or 16200.0 JPY." in out
     assert "\033[" not in out  # no colour codes when stdout is not a terminal
     assert result.stderr == ""
 
