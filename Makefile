@@ -75,5 +75,20 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PYTHON) benchmarks/run.py --quick
 
+# Coverage-guided fuzzing (atheris) of the SSE decoder and the chunk parser: FUZZ_RUNS
+# inputs per target, then a summary. Not part of `make test`. Findings go to build/fuzz/.
+FUZZ_RUNS ?= 200000
+fuzz: $(STAMP)
+	@$(PYTHON) -c "import atheris" 2>/dev/null || $(PYTHON) -m pip install -q --only-binary=:all: atheris
+	$(PYTHON) fuzz/run.py --runs $(FUZZ_RUNS)
+
+# The long soak (a few minutes): 20,000 sequential streams per client, then 200 rounds of
+# 100 concurrent async streams; sockets, threads and memory must stay flat. `make test`
+# runs a short one (tests/hardening/test_soak.py).
+SOAK_STREAMS ?= 20000
+SOAK_ROUNDS ?= 200
+soak: $(STAMP)
+	$(PYTHON) tests/hardening/hardening_soak.py --streams $(SOAK_STREAMS) --rounds $(SOAK_ROUNDS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info

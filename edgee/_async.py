@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
+import urllib.parse
 import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Mapping,
@@ -24,6 +27,8 @@ from collections.abc import (
 from typing import Any, Literal, overload
 
 import aiohttp
+import aiohttp.helpers
+import yarl
 
 from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
 from edgee._logging import logger, setup_from_env
@@ -36,7 +41,16 @@ from edgee._request import (
     build_input_request,
     build_models_request,
 )
-from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
+from edgee._response import (
+    attach_headers,
+    chunk_from_completion,
+    follow_redirect,
+    lower_headers,
+    parse_completion,
+    parse_json,
+    reads_whole_body,
+    stream_fallback,
+)
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee._tool_loop import Invocation, ToolLoop, ainvoke
@@ -62,6 +76,9 @@ __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 # connection can go back to the pool; a longer tail means close it instead.
 _DRAIN_LIMIT = 64 * 1024
 DEFAULT_CONNECTION_LIMIT = 100
+# Bytes taken from the response per read (readany() would hand over everything
+# buffered): few chunks parsed per read, few objects alive at once (benchmarks/).
+_READ_SIZE = 16 * 1024
 
 
 def _connection_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
@@ -74,6 +91,7 @@ def _connection_error(exc: BaseException, request_id: str | None = None) -> APIC
     )
 
 
+@functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
 def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
     # No total deadline: aiohttp's default total=300 s would cut every long stream.
     # sock_read is an idle timeout, the contract's `read`.
@@ -94,6 +112,27 @@ class _Pool:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         self.streams: weakref.WeakSet[AsyncStream] = weakref.WeakSet()
+        self.proxies: dict[str, tuple[Any, Any]] = {}
+
+    def proxy_for(self, url: str) -> tuple[Any, Any]:
+        """``(proxy, proxy_auth)`` for ``url`` from HTTP(S)_PROXY/NO_PROXY, once per origin.
+
+        Not aiohttp's ``trust_env``: that looks the proxy up, and reads ~/.netrc,
+        in a worker thread on every request (about 0.5 ms each), and a netrc
+        entry for the gateway would clash with our Authorization header.
+        """
+        if not self.owned:
+            return None, None  # the caller's session decides
+        parts = urllib.parse.urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        found = self.proxies.get(origin)
+        if found is None:
+            try:
+                found = aiohttp.helpers.get_env_proxy_for_url(yarl.URL(url))
+            except LookupError:
+                found = (None, None)
+            self.proxies[origin] = found
+        return found
 
     def get(self) -> aiohttp.ClientSession:
         if self.closed:
@@ -109,7 +148,7 @@ class _Pool:
         if self.session is None:
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.limit),
-                trust_env=True,  # honour HTTP(S)_PROXY like requests does
+                trust_env=False,  # HTTP(S)_PROXY is honoured through proxy_for()
                 timeout=aiohttp.ClientTimeout(total=None),
             )
         return self.session
@@ -316,15 +355,31 @@ class AsyncEdgee:
         return _StreamOpener(self, request)
 
     async def _open_stream(self, request: PreparedRequest) -> AsyncStream:
-        stream = AsyncStream(await self._send(request))
+        response = await self._send(request)
+        whole = None
+        if reads_whole_body(True, response.headers):
+            # JSON or HTML instead of an event stream: an error, or the whole answer.
+            try:
+                body = await response.read()  # already read by _send
+            finally:
+                response.release()
+            whole = stream_fallback(response.status, lower_headers(response.headers), body)
+        stream = AsyncStream(response, whole)
         self._pool.streams.add(stream)
         return stream
 
     async def _send(self, request: PreparedRequest) -> aiohttp.ClientResponse:
-        """One request with the retry policy applied; returns a 2xx/3xx response."""
+        """One request with the retry policy applied; returns a 2xx response.
+
+        Redirects are followed as ``_response.follow_redirect`` decides (not by
+        ``aiohttp``). A body read whole (see ``_response.reads_whole_body``) is
+        read here, so a connection lost in its middle is retried too.
+        """
         session = self._pool.get()
         timeout = _client_timeout(request.timeout)
+        proxy, proxy_auth = self._pool.proxy_for(request.url)
         attempt = 0
+        redirects = 0
         while True:
             started = time.monotonic()
             try:
@@ -334,7 +389,12 @@ class AsyncEdgee:
                     headers=request.headers,
                     data=request.body,
                     timeout=timeout,
+                    proxy=proxy,
+                    proxy_auth=proxy_auth,
+                    allow_redirects=False,
                 )
+                if response.status < 300 and reads_whole_body(request.stream, response.headers):
+                    await response.read()  # kept by aiohttp; read() again returns it
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 if self._pool.closed:
                     raise ClientStateError("this AsyncEdgee client is closed") from exc
@@ -358,8 +418,14 @@ class AsyncEdgee:
                     elapsed,
                     attempt + 1,
                 )
-                if status < 400:
+                if status < 300:
                     return response
+                if status < 400:
+                    response.release()
+                    request = follow_redirect(request, status, response.headers, redirects)
+                    proxy, proxy_auth = self._pool.proxy_for(request.url)
+                    redirects += 1
+                    continue
                 try:
                     body = await response.read()
                 except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -479,22 +545,38 @@ class _Body:
                 remaining -= len(data)
 
 
+def _buffered(content: aiohttp.StreamReader) -> bytes:
+    """The bytes aiohttp received before the connection failed.
+
+    Its ``read()`` raises the failure first and would drop them (a body cut
+    short right after its last chunks loses those chunks); the sync client
+    gets them, so this one must too. ``_read_nowait`` is private but is the
+    only way to them.
+    """
+    try:
+        return content._read_nowait(-1)
+    except Exception:  # a timeout, or another aiohttp: nothing to salvage
+        return b""
+
+
 async def _read_chunks(
     body: _Body, parser: ChunkParser, add: Callable[[StreamChunk], None]
 ) -> AsyncGenerator[StreamChunk, None]:
     """Socket bytes -> parser -> chunks, as they arrive; releases the body at the end."""
     try:
-        readany = body.response.content.readany
+        read = body.response.content.read
         while True:
             try:
-                data = await readany()
+                data = await read(_READ_SIZE)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 if body.abort_reason is not None:
                     raise StreamError(body.abort_reason, request_id=parser.request_id) from exc
                 if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
                     raise _connection_error(exc, parser.request_id) from exc
-                chunks = parser.connection_lost(exc)
-                data = b""  # the body ends here
+                # Bytes that arrived before the failure come first (the next
+                # read() raises the same error again), then the failure.
+                data = _buffered(body.response.content)
+                chunks = parser.feed(data) if data else parser.connection_lost(exc)
             else:
                 if not data and body.abort_reason is not None:
                     raise StreamError(body.abort_reason, request_id=parser.request_id)
@@ -512,6 +594,10 @@ async def _read_chunks(
         body.close()
 
 
+async def _one_chunk(chunk: StreamChunk) -> AsyncGenerator[StreamChunk, None]:
+    yield chunk
+
+
 class AsyncStream:
     """The chunks of a streaming completion, as they arrive (``async for``).
 
@@ -521,12 +607,20 @@ class AsyncStream:
     rest and returns everything as one :class:`SendResponse`.
     """
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, whole: SendResponse | None = None) -> None:
         self.headers: Mapping[str, str] = lower_headers(response.headers)
         self._body = _Body(response)
         self._accumulator = StreamAccumulator()
-        parser = ChunkParser(request_id=self.headers.get("x-request-id"))
-        self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
+        # A whole chat.completion answered instead of a stream: one chunk says it all.
+        self._whole = whole
+        if whole is not None:
+            self._body.close()
+            self._iterator: AsyncGenerator[StreamChunk, None] = _one_chunk(
+                chunk_from_completion(whole)
+            )
+        else:
+            parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+            self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
 
     @property
     def provider(self) -> str | None:
@@ -541,8 +635,9 @@ class AsyncStream:
     def __aiter__(self) -> AsyncStream:
         return self
 
-    async def __anext__(self) -> StreamChunk:
-        return await self._iterator.__anext__()
+    def __anext__(self) -> Awaitable[StreamChunk]:
+        # The generator's own awaitable, not a coroutine wrapping it: one less per chunk.
+        return self._iterator.__anext__()
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
@@ -559,6 +654,8 @@ class AsyncStream:
         """Read what is left and return the whole stream as one :class:`SendResponse`."""
         async for _ in self:
             pass
+        if self._whole is not None:
+            return self._whole
         return attach_headers(self._accumulator.response(), self.headers)
 
     def _abort(self, reason: str) -> None:

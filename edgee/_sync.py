@@ -27,7 +27,16 @@ from edgee._request import (
     build_input_request,
     build_models_request,
 )
-from edgee._response import attach_headers, lower_headers, parse_completion, parse_json
+from edgee._response import (
+    attach_headers,
+    chunk_from_completion,
+    follow_redirect,
+    lower_headers,
+    parse_completion,
+    parse_json,
+    reads_whole_body,
+    stream_fallback,
+)
 from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee._tool_loop import ToolLoop, invoke
@@ -48,7 +57,9 @@ from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
 __all__ = ["Edgee", "Stream", "ToolRunStream"]
 
 # Bytes asked of the socket per read; read1() returns as soon as any arrive.
-_READ_SIZE = 64 * 1024
+# 16 KiB (about 65 chunks) keeps the chunks parsed per read, and so the objects
+# alive at once, few: larger reads cost more CPU per chunk (benchmarks/).
+_READ_SIZE = 16 * 1024
 # After [DONE], read at most this much to reach the end of the body so the
 # connection can go back to the pool; a longer tail means close it instead.
 _DRAIN_LIMIT = 64 * 1024
@@ -91,6 +102,26 @@ def _connection_error(exc: BaseException, request_id: str | None = None) -> APIC
     return APIConnectionError(
         f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id
     )
+
+
+def _close_pools(session: requests.Session) -> None:
+    """Close the idle pooled connections of ``session`` now.
+
+    ``Session.close()`` alone does not: since urllib3 2, ``PoolManager.clear()``
+    drops its pools and leaves their sockets to close when each pool is
+    garbage collected, which a reference cycle (an exception the caller kept,
+    whose traceback reaches a response) delays until the cycle collector runs.
+    """
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers.extend(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            pools = getattr(manager, "pools", None)
+            if pools is None:
+                continue
+            for key in list(pools.keys()):
+                with contextlib.suppress(Exception):  # closing must not fail the caller
+                    pools[key].close()
 
 
 def _timeout_tuple(t: Timeout) -> tuple[float | None, float | None]:
@@ -179,6 +210,7 @@ class Edgee:
     def close(self) -> None:
         """Release pooled connections (only of a session this client created)."""
         if self._owns_session:
+            _close_pools(self._session)
             self._session.close()
 
     def __enter__(self) -> Edgee:
@@ -289,13 +321,27 @@ class Edgee:
         raise from the iteration.
         """
         request = build_chat_request(self._options, model, input, stream=True, **options)
-        return Stream(self._send(request))
+        response = self._send(request)
+        if reads_whole_body(True, response.headers):
+            # JSON or HTML instead of an event stream: an error, or the whole answer.
+            headers = lower_headers(response.headers)
+            return Stream(
+                response, stream_fallback(response.status_code, headers, response.content)
+            )
+        return Stream(response)
 
     def _send(self, request: PreparedRequest) -> requests.Response:
-        """One request with the retry policy applied; returns a 2xx/3xx response."""
+        """One request with the retry policy applied; returns a 2xx response.
+
+        Redirects are followed as ``_response.follow_redirect`` decides (not by
+        ``requests``). A body read whole (see ``_response.reads_whole_body``) is
+        read here, so a connection lost in its middle is retried too.
+        """
         attempt = 0
+        redirects = 0
         while True:
             started = time.monotonic()
+            response = None
             try:
                 response = self._session.request(
                     request.method,
@@ -304,8 +350,15 @@ class Edgee:
                     data=request.body,
                     stream=True,
                     timeout=_timeout_tuple(request.timeout),
+                    allow_redirects=False,
                 )
+                if response.status_code < 300 and reads_whole_body(
+                    request.stream, response.headers
+                ):
+                    response.content  # noqa: B018  (read and kept by requests)
             except requests.RequestException as exc:
+                if response is not None:
+                    response.close()
                 error = _connection_error(exc)
                 delay = retry_delay(
                     attempt, status=None, headers=None, body=None, max_retries=request.max_retries
@@ -326,8 +379,13 @@ class Edgee:
                     elapsed,
                     attempt + 1,
                 )
-                if status < 400:
+                if status < 300:
                     return response
+                if status < 400:
+                    response.close()
+                    request = follow_redirect(request, status, response.headers, redirects)
+                    redirects += 1
+                    continue
                 try:
                     body = response.content
                 except requests.RequestException:
@@ -449,12 +507,20 @@ class Stream:
     :class:`SendResponse`; :attr:`text_stream` yields only text.
     """
 
-    def __init__(self, response: requests.Response) -> None:
+    def __init__(self, response: requests.Response, whole: SendResponse | None = None) -> None:
         self.headers: Mapping[str, str] = lower_headers(response.headers)
         self._body = _Body(response)
         self._accumulator = StreamAccumulator()
-        parser = ChunkParser(request_id=self.headers.get("x-request-id"))
-        self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
+        # A whole chat.completion answered instead of a stream: one chunk says it all.
+        self._whole = whole
+        if whole is not None:
+            self._body.close()
+            self._iterator: Generator[StreamChunk, None, None] = (
+                chunk for chunk in (chunk_from_completion(whole),)
+            )
+        else:
+            parser = ChunkParser(request_id=self.headers.get("x-request-id"))
+            self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
 
     @property
     def provider(self) -> str | None:
@@ -484,6 +550,8 @@ class Stream:
         """Read what is left and return the whole stream as one :class:`SendResponse`."""
         for _ in self:
             pass
+        if self._whole is not None:
+            return self._whole
         return attach_headers(self._accumulator.response(), self.headers)
 
     def close(self) -> None:

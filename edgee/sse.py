@@ -27,7 +27,7 @@ same however the bytes are split into feeds.
 from __future__ import annotations
 
 import codecs
-from typing import Final
+from typing import Any, Final
 
 from edgee.errors import EventTooLargeError
 
@@ -117,6 +117,7 @@ class SSEDecoder:
 
     __slots__ = (
         "_after_cr",
+        "_bare",
         "_closed",
         "_data",
         "_data_bytes",
@@ -138,6 +139,8 @@ class SSEDecoder:
         if max_event_bytes < 1:
             raise ValueError(f"max_event_bytes must be at least 1, not {max_event_bytes!r}")
         self._limit = max_event_bytes
+        # feed_messages(): message events as their data alone (see there).
+        self._bare = False
         # Undecoded bytes: the start of a UTF-8 sequence split across feeds.
         self._tail = b""
         # False until the first character is decoded (the only place a BOM is dropped).
@@ -195,52 +198,92 @@ class SSEDecoder:
         they are returned first and the error is raised by the next call to
         :meth:`feed` or :meth:`close`. Once raised, every later call raises it.
         """
+        self._bare = False
+        return self._feed(data)  # type: ignore[return-value]  # not bare: events only
+
+    def feed_messages(self, data: bytes | bytearray | memoryview) -> list[ServerSentEvent | str]:
+        """Like :meth:`feed`, but an event of type ``message`` comes as its data alone (a ``str``).
+
+        What a consumer that reads only the data of ``message`` events wants
+        (a chat-completions stream): it saves building an object per event,
+        and per chunk. Other events come as :class:`ServerSentEvent`. Do not
+        mix the two methods on one decoder.
+        """
+        self._bare = True
+        return self._feed(data)
+
+    def _feed(self, data: bytes | bytearray | memoryview) -> list[ServerSentEvent | str]:
         if self._idle:
-            # Fast path: nothing is half-read (no partial line, event, CR or UTF-8
-            # sequence), and a gateway usually sends whole `data: {json}\n\n` events.
+            # Fast path: nothing is half-read but perhaps the start of a line (no
+            # data lines, event type, CR or UTF-8 sequence pending), and a gateway
+            # usually sends whole `data: {json}\n\n` events.
             text, used = _utf8_decode(data, "replace", False)
             if used != len(data):
                 self._tail = bytes(data[used:])
                 self._idle = False
-                if not text:
-                    return []
+            if self._pending:
+                if "\n" not in text:
+                    # The line goes on (or ends with a CR): no join, so a long line
+                    # arriving in many pieces still costs linear time.
+                    return self._process(text, []) if text else []
+                self._pending.append(text)
+                text = "".join(self._pending)
+                self._pending = []
+                self._pending_bytes = 0
+            elif not text:
+                return []
             last = len(text) - 1
+            quarter_limit = self._limit >> 2
             # The commonest case of all, one `data:` line and its blank line, first.
             if (
                 text.find("\n") == last - 1
                 and text[last] == "\n"
                 and "\r" not in text
                 and text.startswith("data: ")
-                and last <= self._limit >> 2
+                and last <= quarter_limit
             ):
                 self._last_event_id = self._id or ""
+                if self._bare:
+                    return [text[6:-2]]
                 return [ServerSentEvent("message", text[6:-2], self._id)]
-            if text[-2:] == "\n\n" and "\r" not in text:
-                blocks = text.split("\n\n")
-                blocks.pop()  # the "" after the final blank line
-                events: list[ServerSentEvent] = []
-                last_id = self._id
-                quarter_limit = self._limit >> 2
-                for i, block in enumerate(blocks):
-                    # One line, a plain data field, surely within the size limit
-                    # (UTF-8 needs at most 4 bytes per character): the event itself.
-                    if (
-                        block.startswith("data: ")
-                        and "\n" not in block
-                        and len(block) <= quarter_limit
-                    ):
-                        events.append(ServerSentEvent("message", block[6:], last_id))
-                    else:
-                        # Anything else: the general path takes over at this block.
-                        if events:
-                            self._last_event_id = last_id or ""
-                        blocks[: i + 1] = [block]
-                        blocks.append("")
-                        return self._process("\n\n".join(blocks), events)
-                if events:
-                    self._last_event_id = last_id or ""
-                return events
-            return self._process(text, []) if text else []
+            if "\r" in text:
+                return self._process(text, [])
+            # Many events at once (a busy stream, a buffering proxy). If the text up to
+            # its last blank line is nothing but one-line `data: ` events, two C-level
+            # passes prove it and one split yields their data: when the LFs in that text
+            # are exactly the blank-line pairs, no event has another line.
+            end = text.rfind("\n\n")
+            if 0 <= end < quarter_limit and text.startswith("data: "):
+                datas: list[Any] = text[6:end].split("\n\ndata: ")
+                if text.count("\n", 0, end + 2) == 2 * len(datas):
+                    self._last_event_id = self._id or ""
+                    if not self._bare:
+                        last_id = self._id
+                        datas = [ServerSentEvent("message", d, last_id) for d in datas]
+                    rest = text[end + 2 :]
+                    return self._process(rest, datas) if rest else datas
+            blocks = text.split("\n\n")
+            rest = blocks.pop()  # after the last blank line: "" or the start of an event
+            events: list[ServerSentEvent | str] = []
+            last_id = self._id
+            bare = self._bare
+            for i, block in enumerate(blocks):
+                # One line, a plain data field, surely within the size limit
+                # (UTF-8 needs at most 4 bytes per character): the event itself.
+                if block.startswith("data: ") and "\n" not in block and len(block) <= quarter_limit:
+                    events.append(
+                        block[6:] if bare else ServerSentEvent("message", block[6:], last_id)
+                    )
+                else:
+                    # Anything else: the general path takes over at this block.
+                    if events:
+                        self._last_event_id = last_id or ""
+                    blocks[: i + 1] = [block]
+                    blocks.append(rest)
+                    return self._process("\n\n".join(blocks), events)
+            if events:
+                self._last_event_id = last_id or ""
+            return self._process(rest, events) if rest else events
 
         if self._failed:
             raise EventTooLargeError(self._limit)
@@ -266,7 +309,9 @@ class SSEDecoder:
                     return []
         return self._process(text, [])
 
-    def _process(self, text: str, events: list[ServerSentEvent]) -> list[ServerSentEvent]:
+    def _process(
+        self, text: str, events: list[ServerSentEvent | str]
+    ) -> list[ServerSentEvent | str]:
         """Interpret decoded ``text`` (BOM and a CRLF's split LF already dropped).
 
         Appends the events it completes to ``events`` and returns that list.
@@ -283,11 +328,19 @@ class SSEDecoder:
         limit = self._limit
         if not lines:
             # No line end in this piece: the current line just grows.
-            self._idle = False
+            self._idle = not (
+                self._data
+                or self._event_type
+                or self._retry is not None
+                or self._after_cr
+                or self._tail
+            )
             self._pending.append(partial)
             self._pending_bytes += _utf8_len(partial)
             if self._data_bytes + self._pending_bytes > limit:
                 self._fail()
+                if events:
+                    return events  # the error comes with the next call
                 raise EventTooLargeError(limit)
             return events
         if self._pending:
@@ -303,16 +356,20 @@ class SSEDecoder:
         last_id = self._id
         retry = self._retry
         last_event_id = self._last_event_id
+        bare = self._bare
         for line in lines:
             if not line:
                 # Blank line: dispatch (9.2.6 "dispatch the event").
                 last_event_id = last_id or ""
                 if data_lines:
-                    events.append(
-                        ServerSentEvent(
-                            event_type or "message", "\n".join(data_lines), last_id, retry
+                    if bare and (not event_type or event_type == "message"):
+                        events.append("\n".join(data_lines))
+                    else:
+                        events.append(
+                            ServerSentEvent(
+                                event_type or "message", "\n".join(data_lines), last_id, retry
+                            )
                         )
-                    )
                     data_lines = []
                     data_bytes = 0
                 event_type = ""
@@ -359,8 +416,12 @@ class SSEDecoder:
         self._retry = retry
         self._last_event_id = last_event_id
 
+        # Idle: the fast path of feed() may take the next piece. A partial line
+        # may be pending; it joins the next piece there.
+        self._idle = not (
+            data_lines or event_type or retry is not None or self._after_cr or self._tail
+        )
         if partial:
-            self._idle = False
             self._pending.append(partial)
             self._pending_bytes = _utf8_len(partial)
             if data_bytes + self._pending_bytes > limit:

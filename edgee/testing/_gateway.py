@@ -607,15 +607,38 @@ class _FullReply(_Reply):
 
 @dataclass(frozen=True)
 class _RawReply(_Reply):
-    """Bytes written verbatim as the whole response."""
+    """Bytes written verbatim as the whole response (pieces of an iterable in turn)."""
 
-    data: bytes
+    data: bytes | Iterable[bytes]
     close: bool = True
+    drip: float = 0.0
+    reset: bool = False
+    stall: float = 0.0
 
     async def respond(self, conn: _Connection, ex: _Exchange) -> None:
-        await conn.write(self.data)
         if self.close:
             conn.must_close = True
+        pieces = [self.data] if isinstance(self.data, bytes) else self.data
+        in_head = True
+        for piece in pieces:
+            if self.drip and in_head:
+                # The head goes at once; the body one byte at a time.
+                end = piece.find(b"\r\n\r\n")
+                if end < 0:
+                    await conn.write(piece)
+                    continue
+                await conn.write(piece[: end + 4])
+                piece, in_head = piece[end + 4 :], False
+            if not self.drip:
+                await conn.write(piece)
+                continue
+            for i in range(len(piece)):
+                await conn.pause(self.drip)
+                await conn.write(piece[i : i + 1])
+        if self.stall:
+            await conn.pause(self.stall)
+        if self.reset:
+            await conn.reset()
 
 
 @dataclass(frozen=True)
@@ -640,6 +663,10 @@ class _BrokenStreamReply(_Reply):
             return
         if self.action == "reset" and self.after < 0:
             await conn.reset()
+            return
+        if self.action == "stall" and self.after < 0:
+            conn.must_close = True
+            await conn.pause(self.seconds)
             return
         await conn.send_head(200, ex.base_headers(), content_type="text/event-stream", chunked=True)
         if self.after > 0:
@@ -835,6 +862,11 @@ class FakeGateway:
             if not self._requests:
                 raise LookupError("FakeGateway has received no request")
             return self._requests[-1]
+
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far (a long soak would otherwise keep them all)."""
+        with self._lock:
+            self._requests.clear()
 
     @property
     def connections_opened(self) -> int:
@@ -1034,17 +1066,42 @@ class FakeGateway:
     def reply_stall(self, seconds: float, after: int = 0) -> None:
         """Queue a stream that sends its headers (and `after` content chunks), then nothing
         for `seconds` (cut short by `stop` or by the client leaving), then closes the
-        connection. A non-streaming request stalls before the status line."""
+        connection (``after=-1``: nothing at all, not even the status line). A
+        non-streaming request stalls before the status line."""
+        if after < -1:
+            raise ValueError("after must be >= -1")
         self._queue(
-            _BrokenStreamReply(
-                action="stall", after=_checked_after(after), seconds=_checked_delay(seconds)
-            )
+            _BrokenStreamReply(action="stall", after=after, seconds=_checked_delay(seconds))
         )
 
-    def reply_raw(self, data: bytes, *, close: bool = True) -> None:
+    def reply_raw(
+        self,
+        data: bytes | Iterable[bytes],
+        *,
+        close: bool = True,
+        drip: float = 0.0,
+        reset: bool = False,
+        stall: float = 0.0,
+    ) -> None:
         """Queue `data` written verbatim as the whole response (status line included);
-        the connection is then closed unless ``close=False``."""
-        self._queue(_RawReply(data=bytes(data), close=close))
+        the connection is then closed unless ``close=False``, or aborted with a TCP RST
+        when ``reset=True`` (a reset in the middle of a body). With `stall`, nothing more
+        is sent for that many seconds first (cut short when the client leaves).
+
+        `data` may also be an iterable of byte strings (a generator, say, to send a huge
+        body without holding it), written one after the other. With `drip` > 0 the head,
+        up to the first blank line, is written at once and every later byte alone,
+        `drip` seconds after the previous one (a slow link).
+        """
+        if drip < 0 or stall < 0:
+            raise ValueError("drip and stall must be >= 0")
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data)
+        self._queue(
+            _RawReply(
+                data=data, close=close or reset, drip=float(drip), reset=reset, stall=float(stall)
+            )
+        )
 
     def reply_json(
         self, obj: Any, *, status: int = 200, headers: dict[str, str] | None = None
@@ -1065,6 +1122,13 @@ class FakeGateway:
         with self._lock:
             self._connections_opened += 1
             self._open_connections += 1
+        # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and the
+        # listening socket from socket.create_server() has proto 0: without this, a reply
+        # written in several pieces waits on the client's delayed ACK (about 40 ms).
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = _Connection(reader, writer)
         try:
             while True:

@@ -1,0 +1,280 @@
+"""The per-chunk fast paths agree with the slow, obviously correct ones.
+
+* ``_convert``'s generated structure functions against the reference (cattrs'
+  generated function plus the unknown-key wrapper): same models, same
+  ``_extra``, same errors, for well-formed and malformed JSON alike;
+* the parser's inline JSON step against ``json.loads``;
+* ``SSEDecoder.feed_messages`` against ``feed``;
+* the accumulator's compact text (pieces joined into UTF-8 blocks) against a
+  plain join, across block boundaries, with non-ASCII text and lone
+  surrogates.
+
+No timings here: speed is measured by ``make bench``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edgee._convert import _make_slow_structure, converter
+from edgee._streaming import _BLOCK, ChunkParser, StreamAccumulator
+from edgee.errors import ChunkDecodeError, EventTooLargeError, StreamError
+from edgee.models import (
+    ErrorResponse,
+    InputObject,
+    Message,
+    SendResponse,
+    StreamChunk,
+)
+from edgee.sse import ServerSentEvent, SSEDecoder
+
+MODELS = [StreamChunk, SendResponse, Message, InputObject, ErrorResponse]
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _field_values(cls: type[Any], depth: int) -> st.SearchStrategy[dict[str, Any]]:
+    """Dicts shaped like ``cls`` (its wire keys, mostly), with plausible and implausible values."""
+    attrs.resolve_types(cls)  # field types are strings until resolved (PEP 563)
+    fields = [a for a in attrs.fields(cls) if a.name != "_extra"]
+    entries: dict[str, st.SearchStrategy[Any]] = {}
+    for a in fields:
+        wire = a.metadata.get("wire", a.name)
+        entries[wire] = _value_for(a.type, depth)
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            **entries,
+            "system_fingerprint": _json,
+            "logprobs": st.none(),
+            "x-new": _json,
+        },
+    )
+
+
+def _value_for(tp: Any, depth: int) -> st.SearchStrategy[Any]:
+    import typing
+
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    options: list[st.SearchStrategy[Any]] = [_scalars]
+    for arg in args or [tp]:
+        if attrs.has(arg) and depth > 0:
+            options.append(_field_values(arg, depth - 1))
+        elif typing.get_origin(arg) is list:
+            (element,) = typing.get_args(arg) or (Any,)
+            if attrs.has(element) and depth > 0:
+                options.append(st.lists(_field_values(element, depth - 1), max_size=2))
+            else:
+                options.append(st.lists(_json, max_size=2))
+        elif arg in (str, int, float, bool):
+            options.append(st.from_type(arg))
+    return st.one_of(options)
+
+
+_PAYLOADS = {cls: st.one_of(_field_values(cls, 2), _json) for cls in MODELS}
+
+
+def _outcome(fn: Any, data: Any, cls: type[Any]) -> tuple[str, Any]:
+    try:
+        obj = fn(data, cls)
+    except Exception as exc:  # the comparison is the test
+        return ("error", (type(exc), str(exc)))
+    return ("ok", (obj, obj._extra, repr(obj)))
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fast_structure_agrees_with_the_reference(cls: type[Any], data: st.DataObject) -> None:
+    payload = data.draw(_PAYLOADS[cls])
+    fast = converter.get_structure_hook(cls)
+    slow = _make_slow_structure(cls)
+    assert _outcome(fast, payload, cls) == _outcome(slow, payload, cls)
+
+
+def test_fast_structure_of_a_realistic_chunk() -> None:
+    payload = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "system_fingerprint": "fp",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {"role": "assistant", "content": "hi", "new": 1},
+                "logprobs": None,
+                "finish_reason": None,
+            }
+        ],
+    }
+    chunk = converter.get_structure_hook(StreamChunk)(payload, StreamChunk)
+    assert chunk == _make_slow_structure(StreamChunk)(payload, StreamChunk)
+    assert chunk.extra == {"system_fingerprint": "fp"}
+    assert chunk.choices[0].extra == {"logprobs": None}
+    assert chunk.choices[0].delta is not None
+    assert chunk.choices[0].delta.extra == {"new": 1}
+    assert chunk.to_dict()["system_fingerprint"] == "fp"
+    # A dict subclass and a value of another type take the reference path, same result.
+    from collections import OrderedDict
+
+    assert converter.get_structure_hook(StreamChunk)(OrderedDict(payload), StreamChunk) == chunk
+    coerced = converter.get_structure_hook(StreamChunk)({**payload, "created": "7"}, StreamChunk)
+    assert coerced.created == 7
+
+
+_PAYLOAD_TEXT = st.one_of(
+    st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=40),
+    _json.map(json.dumps),
+    st.tuples(
+        st.sampled_from(["", " ", "\t", "\ufeff"]), _json, st.sampled_from(["", " ", "x"])
+    ).map(lambda t: t[0] + json.dumps(t[1]) + t[2]),
+)
+
+
+@given(_PAYLOAD_TEXT)
+@settings(max_examples=500, deadline=None)
+def test_the_parser_reads_json_as_json_loads_does(text: str) -> None:
+    """The parser's inline JSON step (the C scanner) accepts exactly what json.loads does."""
+    if text == "[DONE]":
+        return
+    try:
+        json.loads(text)
+        valid = True
+    except (ValueError, RecursionError):
+        valid = False
+    parser = ChunkParser()
+    try:
+        parser.feed(f"data: {text}\n\n".encode())
+        parser.raise_pending()
+        rejected = False
+    except ChunkDecodeError as exc:
+        rejected = "not valid JSON" in str(exc)
+    except StreamError:
+        rejected = False  # valid JSON, but an error event or not a chunk
+    assert rejected is not valid
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ('{"choices": []}', True),
+        (' {"choices": []}', True),  # "data:  {...}": the value keeps one space
+        ('{"choices": []}\t ', True),
+        ('{"choices": []} x', False),
+        ('\ufeff{"choices": []}', False),
+        ("[" * 100_000, False),
+        ("", False),
+    ],
+)
+def test_json_edge_cases(text: str, ok: bool) -> None:
+    parser = ChunkParser()
+    if ok:
+        assert len(parser.feed(f"data: {text}\n\n".encode())) == 1
+    else:
+        with pytest.raises(ChunkDecodeError, match="not valid JSON"):
+            parser.feed(f"data: {text}\n\n".encode())
+            parser.raise_pending()
+
+
+def _chunk(content: str | None = None, *, args: str | None = None, index: int = 0) -> StreamChunk:
+    delta: dict[str, Any] = {}
+    if content is not None:
+        delta["content"] = content
+    if args is not None:
+        delta["tool_calls"] = [{"index": 0, "id": "call_1", "function": {"arguments": args}}]
+    return StreamChunk.from_dict({"id": "c", "choices": [{"index": index, "delta": delta}]})
+
+
+@pytest.mark.parametrize("count", [0, 1, _BLOCK - 1, _BLOCK, _BLOCK + 1, 3 * _BLOCK + 7])
+def test_accumulated_text_across_blocks(count: int) -> None:
+    words = ["héllo", " wörld", " 東京", " 🙂", " \ud800", " plain", ""]
+    pieces = [words[i % len(words)] for i in range(count)]
+    acc = StreamAccumulator()
+    for i, piece in enumerate(pieces):
+        acc.add(_chunk(piece))
+        if i in (_BLOCK - 1, _BLOCK, 2 * _BLOCK + 3):  # a partial response mid-stream
+            assert acc.response().text == "".join(pieces[: i + 1])
+    assert (acc.response().text or "") == "".join(pieces)
+
+
+def test_accumulated_tool_arguments_across_blocks() -> None:
+    parts = [f'{{"n": {i}, "s": "é"}}' if i % 2 else "," for i in range(2 * _BLOCK + 5)]
+    acc = StreamAccumulator()
+    for part in parts:
+        acc.add(_chunk(args=part))
+    calls = acc.response().tool_calls
+    assert calls is not None
+    assert calls[0].function.arguments == "".join(parts)
+    assert calls[0].id == "call_1"
+
+
+_SSE_PIECES = st.lists(
+    st.sampled_from(
+        [
+            b'data: {"k":"v\xc3\xa9"}\n\n',
+            b"data: a\ndata: b\n\n",
+            b": ping\n\n",
+            b"event: error\ndata: {}\n\n",
+            b"event: message\ndata: m\n\n",
+            b"id: 5\ndata: x\n\n",
+            b"retry: 7\n\n",
+            b"data:x\r\n\r\n",
+            b"data: [DONE]\n\n",
+            b"\n",
+            b"data: ",
+            b"\xf0\x9f",
+            b"\x99\x82",
+        ]
+    ),
+    max_size=40,
+)
+
+
+@given(_SSE_PIECES, st.lists(st.integers(0, 2000), max_size=10), st.sampled_from([16, 64, 2**24]))
+@settings(max_examples=400, deadline=None)
+def test_feed_messages_is_feed_with_message_events_as_data(
+    pieces: list[bytes], cuts: list[int], limit: int
+) -> None:
+    """Every split, every size limit: the same events, message events reduced to their data."""
+    stream = b"".join(pieces)
+    bounds = sorted({0, len(stream), *(c for c in cuts if c < len(stream))})
+    feeds = [stream[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def run(bare: bool) -> list[Any]:
+        decoder = SSEDecoder(max_event_bytes=limit)
+        out: list[Any] = []
+        try:
+            for feed in feeds:
+                events = decoder.feed_messages(feed) if bare else decoder.feed(feed)
+                for e in events:
+                    if isinstance(e, ServerSentEvent) and e.event == "message":
+                        e = e.data
+                    out.append(e)
+                out.append(("last", decoder.last_event_id, decoder.retry))
+            out.extend(decoder.close())
+        except EventTooLargeError:
+            out.append("too large")
+        return out
+
+    assert run(bare=True) == run(bare=False)
