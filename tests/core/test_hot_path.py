@@ -278,3 +278,30 @@ def test_feed_messages_is_feed_with_message_events_as_data(
         return out
 
     assert run(bare=True) == run(bare=False)
+
+
+def test_iter_feed_is_feed_taken_lazily() -> None:
+    """iter_feed() gives feed()'s chunks, parsing each only when it is taken."""
+    events = b"".join(
+        b'data: {"choices":[{"index":0,"delta":{"content":"%d"}}]}\n\n' % i for i in range(5)
+    )
+    eager = ChunkParser().feed(events + b"data: [DONE]\n\n")
+    parser = ChunkParser()
+    lazy = parser.iter_feed(events + b"data: [DONE]\n\n")
+    assert parser.chunks_received == 0  # nothing parsed before it is asked for
+    first = next(lazy)
+    assert parser.chunks_received == 1 and not parser.done
+    assert [first, *lazy] == eager
+    assert parser.done and parser.chunks_received == 5
+
+
+def test_iter_feed_holds_an_error_back_until_the_chunks_before_it_are_taken() -> None:
+    good = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
+    parser = ChunkParser()
+    chunks = list(parser.iter_feed(good + b"data: {not json}\n\n"))
+    assert len(chunks) == 1
+    with pytest.raises(ChunkDecodeError):
+        parser.raise_pending()
+    # No chunk before it: the error comes at once.
+    with pytest.raises(ChunkDecodeError):
+        list(ChunkParser().iter_feed(b"data: {not json}\n\n"))
