@@ -576,11 +576,11 @@ async def _read_chunks(
                 # Bytes that arrived before the failure come first (the next
                 # read() raises the same error again), then the failure.
                 data = _buffered(body.response.content)
-                chunks = parser.feed(data) if data else parser.connection_lost(exc)
+                chunks = iter(parser.feed(data) if data else parser.connection_lost(exc))
             else:
                 if not data and body.abort_reason is not None:
                     raise StreamError(body.abort_reason, request_id=parser.request_id)
-                chunks = parser.feed(data) if data else parser.close()
+                chunks = parser.iter_feed(data) if data else iter(parser.close())
             for chunk in chunks:
                 add(chunk)
                 yield chunk

@@ -16,7 +16,7 @@ event, nothing else that allocates.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 from edgee._convert import converter
@@ -125,15 +125,27 @@ class ChunkParser:
 
     def feed(self, data: bytes) -> list[StreamChunk]:
         """Consume a piece of the body; return the chunks it completed."""
+        return list(self.iter_feed(data))
+
+    def iter_feed(self, data: bytes) -> Iterator[StreamChunk]:
+        """:meth:`feed`, lazily: each chunk is parsed when the iterator reaches it.
+
+        The bytes are decoded into events now (a size error raises here); the
+        JSON parse and structure of each chunk wait until it is taken. So the
+        first chunk of a burst is handed over before the rest is parsed, and
+        only the chunk in hand is alive, not the whole burst's. An error met
+        after some chunks ends the iteration and is held back, as with feed().
+        The transports use this; take every chunk before the next call.
+        """
         self._raise_pending()
         if self.done:
-            return []
+            return iter(())
         try:
             events = self._decoder.feed_messages(data)
         except StreamError as exc:
             exc.request_id = self.request_id
             raise
-        return self._interpret(events) if events else []
+        return self._chunks(events) if events else iter(())
 
     def close(self) -> list[StreamChunk]:
         """End of input: flush, then raise if the stream ended too early."""
@@ -156,72 +168,72 @@ class ChunkParser:
         return chunks
 
     def _interpret(self, events: Sequence[ServerSentEvent | str]) -> list[StreamChunk]:
-        out: list[StreamChunk] = []
-        try:
-            self._interpret_into(events, out)
-        except StreamError as exc:
-            if not out:
-                raise
-            self._pending_error = exc  # deliver the chunks before it first
-        finally:
-            self.chunks_received += len(out)
-        return out
+        return list(self._chunks(events))
 
-    def _interpret_into(
-        self, events: Sequence[ServerSentEvent | str], out: list[StreamChunk]
-    ) -> None:
-        # The per-chunk loop: names in locals, the JSON scanner called inline.
+    def _chunks(self, events: Sequence[ServerSentEvent | str]) -> Iterator[StreamChunk]:
+        """The chunks of ``events``, one by one; an error after the first is held back.
+
+        The per-chunk loop: names in locals, the JSON scanner called inline.
+        """
         scan = _scan_once
         structure = _structure_chunk
         seen = self._seen
         finished = self._finished
-        for event in events:
-            if type(event) is str:  # a message event's data (SSEDecoder.feed_messages)
-                data = event
-            else:
-                event = cast(ServerSentEvent, event)
-                data = event.data
-                if event.event != "message":
-                    if event.event == "error":
-                        raise self._stream_error(data)
-                    continue  # other named events (pings, metadata) are not chunks
-            if data == DONE:
-                self.done = True
-                break
-            try:
-                payload, end = scan(data, 0)
-                if end != len(data):
-                    payload = _loads(data)  # trailing whitespace, or garbage: json decides
-            except StopIteration:  # no JSON value at 0 (leading whitespace?): json decides
-                payload = self._parse_slowly(data)
-            except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
-                raise ChunkDecodeError(
-                    "stream payload is not valid JSON", raw=data, request_id=self.request_id
-                ) from None
-            if type(payload) is dict:
-                if "error" in payload and "choices" not in payload:
-                    raise self._stream_error(data, payload)
-                # cattrs would read a string or an object as an (empty) list of choices.
-                choices = payload.get("choices")
-                if choices is not None and type(choices) is not list:
+        delivered = False
+        try:
+            for event in events:
+                if type(event) is str:  # a message event's data (SSEDecoder.feed_messages)
+                    data = event
+                else:
+                    event = cast(ServerSentEvent, event)
+                    data = event.data
+                    if event.event != "message":
+                        if event.event == "error":
+                            raise self._stream_error(data)
+                        continue  # other named events (pings, metadata) are not chunks
+                if data == DONE:
+                    self.done = True
+                    break
+                try:
+                    payload, end = scan(data, 0)
+                    if end != len(data):
+                        payload = _loads(data)  # trailing whitespace, or garbage: json decides
+                except StopIteration:  # no JSON value at 0 (leading whitespace?): json decides
+                    payload = self._parse_slowly(data)
+                except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
                     raise ChunkDecodeError(
-                        "stream payload is not a chat completion chunk: choices is not a list",
+                        "stream payload is not valid JSON", raw=data, request_id=self.request_id
+                    ) from None
+                if type(payload) is dict:
+                    if "error" in payload and "choices" not in payload:
+                        raise self._stream_error(data, payload)
+                    # cattrs would read a string or an object as an (empty) list of choices.
+                    choices = payload.get("choices")
+                    if choices is not None and type(choices) is not list:
+                        raise ChunkDecodeError(
+                            "stream payload is not a chat completion chunk: choices is not a list",
+                            raw=data,
+                            request_id=self.request_id,
+                        )
+                try:
+                    chunk: StreamChunk = structure(payload, StreamChunk)
+                except Exception as exc:  # cattrs raises many types; all mean "not a chunk"
+                    raise ChunkDecodeError(
+                        f"stream payload is not a chat completion chunk: {exc}",
                         raw=data,
                         request_id=self.request_id,
-                    )
-            try:
-                chunk: StreamChunk = structure(payload, StreamChunk)
-            except Exception as exc:  # cattrs raises many types; all mean "not a chunk"
-                raise ChunkDecodeError(
-                    f"stream payload is not a chat completion chunk: {exc}",
-                    raw=data,
-                    request_id=self.request_id,
-                ) from exc
-            for choice in chunk.choices:
-                seen.add(choice.index)
-                if choice.finish_reason is not None:
-                    finished.add(choice.index)
-            out.append(chunk)
+                    ) from exc
+                for choice in chunk.choices:
+                    seen.add(choice.index)
+                    if choice.finish_reason is not None:
+                        finished.add(choice.index)
+                self.chunks_received += 1
+                delivered = True
+                yield chunk
+        except StreamError as exc:
+            if not delivered:
+                raise
+            self._pending_error = exc  # deliver the chunks before it first
 
     def _parse_slowly(self, data: str) -> Any:
         try:

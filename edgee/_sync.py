@@ -481,10 +481,10 @@ def _read_chunks(
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 if _is_read_timeout(exc):
                     raise _connection_error(exc, parser.request_id) from exc
-                chunks = parser.connection_lost(exc)
+                chunks = iter(parser.connection_lost(exc))
                 data = b""  # the body ends here
             else:
-                chunks = parser.feed(data) if data else parser.close()
+                chunks = parser.iter_feed(data) if data else iter(parser.close())
             for chunk in chunks:
                 add(chunk)
                 yield chunk

@@ -292,9 +292,16 @@ def describe_error(exc: StreamError) -> tuple[Any, ...]:
     raise AssertionError(f"undocumented stream error {exc!r}")
 
 
-def chunk_outcome(pieces: Sequence[bytes], limit: int, request_id: str = "req_1") -> ChunkOutcome:
-    """Drive a fresh parser as the transports do: feed, deliver, raise the held error."""
+def chunk_outcome(
+    pieces: Sequence[bytes], limit: int, request_id: str = "req_1", *, lazy: bool = False
+) -> ChunkOutcome:
+    """Drive a fresh parser as the transports do: feed, deliver, raise the held error.
+
+    ``lazy`` uses ``iter_feed()`` (chunks parsed as they are taken), as the
+    transports do, instead of ``feed()``.
+    """
     parser = ChunkParser(request_id=request_id, max_event_bytes=limit)
+    feed = parser.iter_feed if lazy else parser.feed
     accumulator = StreamAccumulator()
     out = ChunkOutcome()
     bound = memory_bound(limit)
@@ -306,7 +313,7 @@ def chunk_outcome(pieces: Sequence[bytes], limit: int, request_id: str = "req_1"
 
     try:
         for piece in pieces:
-            deliver(parser.feed(piece))
+            deliver(list(feed(piece)))
             parser.raise_pending()
             held = held_bytes(parser._decoder)
             assert held <= bound, f"parser holds {held} bytes, limit {limit}"
@@ -331,7 +338,11 @@ def chunk_outcome(pieces: Sequence[bytes], limit: int, request_id: str = "req_1"
 
 def check_chunk_parser(stream: bytes, cuts: Iterable[int], limit: int) -> ChunkOutcome:
     """The parser's properties for one input: documented errors only, split-invariant."""
-    split = chunk_outcome(split_at(stream, cuts), limit)
+    pieces = split_at(stream, cuts)
+    split = chunk_outcome(pieces, limit)
     whole = chunk_outcome([stream], limit)
     assert split == whole, (split, whole)
+    if hasattr(ChunkParser, "iter_feed"):
+        lazy = chunk_outcome(pieces, limit, lazy=True)
+        assert lazy == split, (lazy, split)
     return split
