@@ -1,7 +1,9 @@
-"""One client test suite for both clients.
+"""Fixtures shared by the suites: both clients over the loopback gateway.
 
-Every test receives ``make_client``, which builds an ``Edgee`` or, through a
-thin adapter, an ``AsyncEdgee`` driven by an event loop owned by the test.
+``tests/clients/`` is one client test suite for both clients, and
+``tests/hardening/`` checks every fault once for both. Every test receives
+``make_client``, which builds an ``Edgee`` or, through a thin adapter, an
+``AsyncEdgee`` driven by an event loop owned by the test.
 The adapter only turns ``await x`` into ``loop.run_until_complete(x)``: the
 tests are written once against the sync API and run unchanged on both.
 """
@@ -112,6 +114,9 @@ class AdaptedClient:
 
     def __repr__(self) -> str:
         return repr(self._client)
+
+    def __str__(self) -> str:
+        return str(self._client)
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._client, name)
