@@ -30,8 +30,9 @@ import aiohttp
 import aiohttp.helpers
 import yarl
 
-from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
-from edgee._logging import logger, setup_from_env
+from edgee._client import ClientBase
+from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._logging import logger
 from edgee._request import (
     COMPRESS_PATH,
     COUNT_TOKENS_PATH,
@@ -163,7 +164,7 @@ class _Pool:
             await self.session.close()
 
 
-class AsyncEdgee:
+class AsyncEdgee(ClientBase):
     """Asyncio client of the Edgee AI Gateway; the same arguments and methods as ``Edgee``.
 
     The ``aiohttp.ClientSession`` is created on first use, inside the running
@@ -182,8 +183,7 @@ class AsyncEdgee:
         session: aiohttp.ClientSession | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
-        setup_from_env()
-        self._options = resolve_options(
+        self._options = self._resolve(
             config,
             api_key=api_key,
             base_url=base_url,
@@ -201,31 +201,6 @@ class AsyncEdgee:
         client._options = options
         client._pool = pool
         return client
-
-    @property
-    def api_key(self) -> str:
-        """The API key this client sends (never shown in its repr)."""
-        return self._options.api_key
-
-    @property
-    def base_url(self) -> str:
-        """The gateway's base URL, without a trailing slash."""
-        return self._options.base_url
-
-    @property
-    def timeout(self) -> Timeout:
-        """The default timeout of every request."""
-        return self._options.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """The default number of retries of a failed request."""
-        return self._options.max_retries
-
-    def __repr__(self) -> str:
-        return f"AsyncEdgee(base_url={self.base_url!r})"
-
-    __str__ = __repr__
 
     def with_options(
         self,

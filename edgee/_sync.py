@@ -16,8 +16,9 @@ from typing import Any, Literal, overload
 import requests
 import urllib3.exceptions
 
-from edgee._config import ClientOptions, EdgeeConfig, Timeout, resolve_options
-from edgee._logging import logger, setup_from_env
+from edgee._client import ClientBase
+from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._logging import logger
 from edgee._request import (
     COMPRESS_PATH,
     COUNT_TOKENS_PATH,
@@ -128,7 +129,7 @@ def _timeout_tuple(t: Timeout) -> tuple[float | None, float | None]:
     return (t.connect, t.read)
 
 
-class Edgee:
+class Edgee(ClientBase):
     """Synchronous client of the Edgee AI Gateway.
 
     ``Edgee()`` reads ``EDGEE_API_KEY`` and ``EDGEE_BASE_URL``; the official
@@ -149,8 +150,7 @@ class Edgee:
         default_headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        setup_from_env()
-        self._options = resolve_options(
+        self._options = self._resolve(
             config,
             api_key=api_key,
             base_url=base_url,
@@ -168,31 +168,6 @@ class Edgee:
         client._owns_session = False
         client._session = session
         return client
-
-    @property
-    def api_key(self) -> str:
-        """The API key this client sends (never shown in its repr)."""
-        return self._options.api_key
-
-    @property
-    def base_url(self) -> str:
-        """The gateway's base URL, without a trailing slash."""
-        return self._options.base_url
-
-    @property
-    def timeout(self) -> Timeout:
-        """The default timeout of every request."""
-        return self._options.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """The default number of retries of a failed request."""
-        return self._options.max_retries
-
-    def __repr__(self) -> str:
-        return f"Edgee(base_url={self.base_url!r})"
-
-    __str__ = __repr__
 
     def with_options(
         self,
