@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import time
 import urllib.parse
 import weakref
 from collections.abc import (
@@ -30,9 +29,9 @@ import aiohttp
 import aiohttp.helpers
 import yarl
 
+from edgee._attempts import Attempts
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
-from edgee._logging import logger
 from edgee._request import (
     COMPRESS_PATH,
     COUNT_TOKENS_PATH,
@@ -45,14 +44,12 @@ from edgee._request import (
 from edgee._response import (
     attach_headers,
     chunk_from_completion,
-    follow_redirect,
     lower_headers,
     parse_completion,
     parse_json,
     reads_whole_body,
     stream_fallback,
 )
-from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee._tool_loop import Invocation, ToolLoop, ainvoke
 from edgee.errors import (
@@ -60,7 +57,6 @@ from edgee.errors import (
     APITimeoutError,
     ClientStateError,
     StreamError,
-    error_from_response,
 )
 from edgee.models import (
     CompressResponse,
@@ -352,11 +348,10 @@ class AsyncEdgee(ClientBase):
         """
         session = self._pool.get()
         timeout = _client_timeout(request.timeout)
-        proxy, proxy_auth = self._pool.proxy_for(request.url)
-        attempt = 0
-        redirects = 0
+        attempts = Attempts(request)
         while True:
-            started = time.monotonic()
+            request = attempts.start()
+            proxy, proxy_auth = self._pool.proxy_for(request.url)
             try:
                 response = await session.request(
                     request.method,
@@ -373,33 +368,15 @@ class AsyncEdgee(ClientBase):
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 if self._pool.closed:
                     raise ClientStateError("this AsyncEdgee client is closed") from exc
-                error = _connection_error(exc)
-                delay = retry_delay(
-                    attempt, status=None, headers=None, body=None, max_retries=request.max_retries
-                )
-                logger.info(
-                    "%s %s failed: %s (attempt %d)", request.method, request.url, error, attempt + 1
-                )
-                if delay is None:
-                    raise error from exc
+                delay = attempts.failed(_connection_error(exc), exc)
             else:
                 status = response.status
-                elapsed = (time.monotonic() - started) * 1000
-                logger.debug(
-                    "%s %s -> %d in %.1f ms (attempt %d)",
-                    request.method,
-                    request.url,
-                    status,
-                    elapsed,
-                    attempt + 1,
-                )
+                attempts.answered(status)
                 if status < 300:
                     return response
                 if status < 400:
                     response.release()
-                    request = follow_redirect(request, status, response.headers, redirects)
-                    proxy, proxy_auth = self._pool.proxy_for(request.url)
-                    redirects += 1
+                    attempts.redirected(status, response.headers)
                     continue
                 try:
                     body = await response.read()
@@ -407,18 +384,8 @@ class AsyncEdgee(ClientBase):
                     body = b""
                 finally:
                     response.release()
-                delay = retry_delay(
-                    attempt,
-                    status=status,
-                    headers=response.headers,
-                    body=body,
-                    max_retries=request.max_retries,
-                )
-                if delay is None:
-                    raise error_from_response(status, response.headers, body)
-            logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
+                delay = attempts.rejected(status, response.headers, body)
             await asyncio.sleep(delay)
-            attempt += 1
 
 
 async def _run_steps(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:

@@ -16,9 +16,9 @@ from typing import Any, Literal, overload
 import requests
 import urllib3.exceptions
 
+from edgee._attempts import Attempts
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
-from edgee._logging import logger
 from edgee._request import (
     COMPRESS_PATH,
     COUNT_TOKENS_PATH,
@@ -31,20 +31,17 @@ from edgee._request import (
 from edgee._response import (
     attach_headers,
     chunk_from_completion,
-    follow_redirect,
     lower_headers,
     parse_completion,
     parse_json,
     reads_whole_body,
     stream_fallback,
 )
-from edgee._retry import retry_delay
 from edgee._streaming import ChunkParser, StreamAccumulator
 from edgee._tool_loop import ToolLoop, invoke
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
-    error_from_response,
 )
 from edgee.models import (
     CompressResponse,
@@ -312,10 +309,9 @@ class Edgee(ClientBase):
         ``requests``). A body read whole (see ``_response.reads_whole_body``) is
         read here, so a connection lost in its middle is retried too.
         """
-        attempt = 0
-        redirects = 0
+        attempts = Attempts(request)
         while True:
-            started = time.monotonic()
+            request = attempts.start()
             response = None
             try:
                 response = self._session.request(
@@ -334,32 +330,15 @@ class Edgee(ClientBase):
             except requests.RequestException as exc:
                 if response is not None:
                     response.close()
-                error = _connection_error(exc)
-                delay = retry_delay(
-                    attempt, status=None, headers=None, body=None, max_retries=request.max_retries
-                )
-                logger.info(
-                    "%s %s failed: %s (attempt %d)", request.method, request.url, error, attempt + 1
-                )
-                if delay is None:
-                    raise error from exc
+                delay = attempts.failed(_connection_error(exc), exc)
             else:
                 status = response.status_code
-                elapsed = (time.monotonic() - started) * 1000
-                logger.debug(
-                    "%s %s -> %d in %.1f ms (attempt %d)",
-                    request.method,
-                    request.url,
-                    status,
-                    elapsed,
-                    attempt + 1,
-                )
+                attempts.answered(status)
                 if status < 300:
                     return response
                 if status < 400:
                     response.close()
-                    request = follow_redirect(request, status, response.headers, redirects)
-                    redirects += 1
+                    attempts.redirected(status, response.headers)
                     continue
                 try:
                     body = response.content
@@ -367,18 +346,8 @@ class Edgee(ClientBase):
                     body = b""
                 finally:
                     response.close()
-                delay = retry_delay(
-                    attempt,
-                    status=status,
-                    headers=response.headers,
-                    body=body,
-                    max_retries=request.max_retries,
-                )
-                if delay is None:
-                    raise error_from_response(status, response.headers, body)
-            logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
+                delay = attempts.rejected(status, response.headers, body)
             time.sleep(delay)
-            attempt += 1
 
 
 class ToolRunStream:
