@@ -9,6 +9,7 @@ raises ``TypeError``/``ValueError`` naming the offending field.
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.parse
 import warnings
@@ -100,9 +101,7 @@ class PreparedRequest:
 
 def _json_bytes(body: Mapping[str, Any]) -> bytes:
     try:
-        text = json.dumps(
-            body, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_model_to_json
-        )
+        text = _ENCODER.encode(body)
     except ValueError as exc:  # NaN/Infinity: not JSON
         raise ValueError(f"request body is not valid JSON: {exc}") from None
     except TypeError as exc:
@@ -122,16 +121,7 @@ def build_request(
     max_retries: int | None = None,
 ) -> PreparedRequest:
     """Build any gateway request: URL, headers (auth, user agent, accept), JSON body."""
-    headers = {
-        "Authorization": f"Bearer {options.api_key}",
-        "User-Agent": USER_AGENT,
-        "Accept": "text/event-stream" if stream else "application/json",
-    }
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    # Header names are case-insensitive: "user-agent" replaces User-Agent rather
-    # than adding a second header (aiohttp would send both).
-    headers = _merge_headers(headers, options.default_headers)
+    headers = dict(_base_headers(options, stream, body is not None))
     if extra_headers:
         headers = _merge_headers(headers, _check_headers(extra_headers, "extra_headers"))
     if max_retries is not None and (
@@ -147,6 +137,23 @@ def build_request(
         timeout=options.timeout if timeout is None else Timeout.coerce(timeout),
         max_retries=options.max_retries if max_retries is None else max_retries,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _base_headers(
+    options: ClientOptions, stream: bool, has_body: bool
+) -> tuple[tuple[str, str], ...]:
+    """The headers every request of these settings carries (built once, not per call)."""
+    headers = {
+        "Authorization": f"Bearer {options.api_key}",
+        "User-Agent": USER_AGENT,
+        "Accept": "text/event-stream" if stream else "application/json",
+    }
+    if has_body:
+        headers["Content-Type"] = "application/json"
+    # Header names are case-insensitive: "user-agent" replaces User-Agent rather
+    # than adding a second header (aiohttp would send both).
+    return tuple(_merge_headers(headers, options.default_headers).items())
 
 
 def _check_headers(headers: Any, field: str) -> dict[str, str]:
@@ -434,3 +441,9 @@ def _model_to_json(obj: Any) -> Any:
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+# One encoder for every body: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_model_to_json
+)
