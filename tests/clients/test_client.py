@@ -508,3 +508,21 @@ def test_the_key_never_reaches_logs_or_errors(
     for text in texts:
         assert secret not in text
         assert gateway.api_key not in text
+
+
+def test_a_close_delimited_stream_arrives_event_by_event(client: Any, gateway: FakeGateway) -> None:
+    """No Transfer-Encoding, no Content-Length (common behind proxies): each event must be
+    handed over as it arrives, not when the connection closes."""
+    gateway.reply_text(chunks=["one", " two", " three", " four"], delay=0.3, chunked=False)
+    stream = client.stream("gpt-4o", "x")
+    started = time.monotonic()
+    next(stream)  # role chunk
+    first = next(stream)
+    first_at = time.monotonic() - started
+    rest = list(stream)
+    total = time.monotonic() - started
+    assert first.text == "one"
+    assert "".join(c.text or "" for c in rest) == " two three four"
+    assert "transfer-encoding" not in stream.headers
+    # Four more pauses of 0.3 s follow the first word: it cannot have waited for the end.
+    assert total - first_at > 0.8
