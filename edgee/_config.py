@@ -163,7 +163,7 @@ class ClientOptions:
                 self.max_retries if max_retries is None else _check_max_retries(max_retries)
             ),
             default_headers=_freeze(
-                _merge_headers(self.default_headers, _check_headers(default_headers))
+                merge_headers(self.default_headers, check_headers(default_headers))
             ),
         )
 
@@ -181,26 +181,25 @@ def _check_max_retries(value: object) -> int:
     return value
 
 
-def _check_headers(value: object) -> dict[str, str]:
+def check_headers(value: object, field: str = "default_headers") -> dict[str, str]:
+    """A copy of a user header mapping, checked; errors name ``field`` but never quote values."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise TypeError(
-            f"default_headers must be a mapping of str to str, not {type(value).__name__}"
-        )
+        raise TypeError(f"{field} must be a mapping of str to str, not {type(value).__name__}")
     checked: dict[str, str] = {}
     for name, header_value in value.items():
         if not isinstance(name, str) or not isinstance(header_value, str):
-            raise TypeError(f"default_headers[{name!r}] must be a str header name and value")
+            raise TypeError(f"{field}[{name!r}] must be a str header name and value")
         # CR/LF would let a value inject headers; say so here rather than in
         # an HTTP library's error, which would quote the value.
         if any(c in name or c in header_value for c in "\r\n\0"):
-            raise ValueError(f"default_headers[{name!r}] contains a line break or NUL")
+            raise ValueError(f"{field}[{name!r}] contains a line break or NUL")
         checked[name] = header_value
     return checked
 
 
-def _merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> dict[str, str]:
+def merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> dict[str, str]:
     """``override`` over ``base``; HTTP header names are case-insensitive."""
     replaced = {name.lower() for name in override}
     merged = {k: v for k, v in base.items() if k.lower() not in replaced}
@@ -313,8 +312,6 @@ def resolve_options(
             DEFAULT_MAX_RETRIES if retries_value is None else _check_max_retries(retries_value)
         ),
         default_headers=_freeze(
-            _merge_headers(
-                _check_headers(cfg.get("default_headers")), _check_headers(default_headers)
-            )
+            merge_headers(check_headers(cfg.get("default_headers")), check_headers(default_headers))
         ),
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from edgee._config import ClientOptions, Timeout, _merge_headers
+from edgee._config import ClientOptions, Timeout, check_headers, merge_headers
 from edgee._version import __version__
 from edgee.models import InputObject, Message, Tool
 
@@ -123,7 +123,7 @@ def build_request(
     """Build any gateway request: URL, headers (auth, user agent, accept), JSON body."""
     headers = dict(_base_headers(options, stream, body is not None))
     if extra_headers:
-        headers = _merge_headers(headers, _check_headers(extra_headers, "extra_headers"))
+        headers = merge_headers(headers, check_headers(extra_headers, "extra_headers"))
     if max_retries is not None and (
         not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0
     ):
@@ -153,19 +153,7 @@ def _base_headers(
         headers["Content-Type"] = "application/json"
     # Header names are case-insensitive: "user-agent" replaces User-Agent rather
     # than adding a second header (aiohttp would send both).
-    return tuple(_merge_headers(headers, options.default_headers).items())
-
-
-def _check_headers(headers: Any, field: str) -> dict[str, str]:
-    if not isinstance(headers, Mapping):
-        raise TypeError(f"{field} must be a mapping of header names to strings")
-    for k, v in headers.items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise TypeError(f"{field}[{k!r}] must be a string")
-        # A line break would inject headers; reject it here, without quoting the value.
-        if any(c in k or c in v for c in "\r\n\0"):
-            raise ValueError(f"{field}[{k!r}] contains a line break or NUL")
-    return dict(headers)
+    return tuple(merge_headers(headers, options.default_headers).items())
 
 
 def build_chat_request(
@@ -226,7 +214,7 @@ def _finish(
         if value is True or value is False:
             headers[header] = "true" if value else "false"
     if kwargs.get("extra_headers") is not None:
-        headers = _merge_headers(headers, _check_headers(kwargs["extra_headers"], "extra_headers"))
+        headers = merge_headers(headers, check_headers(kwargs["extra_headers"], "extra_headers"))
     return build_request(
         options,
         "POST",
@@ -362,7 +350,7 @@ def _normalize_messages(messages: Any) -> list[dict[str, Any]]:
         if isinstance(m, Message):
             d = m.to_dict()
         elif isinstance(m, Mapping):
-            d = _plain(m, f"messages[{i}]")
+            d = dict(m)  # shallow: nested models are encoded by _json_bytes
         else:
             raise TypeError(f"messages[{i}] must be a Message or a dict, not {type(m).__name__}")
         role = d.get("role")
@@ -389,7 +377,7 @@ def _normalize_tools(tools: Any) -> list[dict[str, Any]] | None:
         if isinstance(t, Tool):
             d = t.to_dict()
         elif isinstance(t, Mapping):
-            d = _plain(t, f"tools[{i}]")
+            d = dict(t)
         else:
             raise TypeError(f"tools[{i}] must be a Tool or a dict, not {type(t).__name__}")
         fn = d.get("function")
@@ -429,11 +417,6 @@ def _normalize_tool_choice(choice: Any) -> Any:
             return {"type": choice.get("type", "function"), "function": dict(fn)}
         raise ValueError("tool_choice.function.name is required")
     raise TypeError(f"tool_choice must be a string or a dict, not {type(choice).__name__}")
-
-
-def _plain(value: Mapping[str, Any], field: str) -> dict[str, Any]:
-    """A shallow copy of a user dict (models nested inside are encoded by _json_bytes)."""
-    return dict(value)
 
 
 def _model_to_json(obj: Any) -> Any:
