@@ -1,6 +1,6 @@
 """Run one differential script under both SDKs and print both runs side by side.
 
-    .venv/bin/python tests/compat/show.py SCRIPT [SCRIPT...]
+.venv/bin/python tests/compat/show.py SCRIPT [SCRIPT...]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import test_differential as td  # noqa: E402
+import test_differential as td
 
 
 def main(names: list[str]) -> int:

@@ -73,7 +73,7 @@ def step(name: str, fn: Callable[[], Any]) -> Any:
     """Run `fn`, print its value (or the kind of what it raised); return the value or None."""
     try:
         value = fn()
-    except Exception as exc:  # noqa: BLE001 - the kind is the observation
+    except Exception as exc:
         print(f"{name}: raised {kind(exc)}", flush=True)
         return None
     out(name, value)
@@ -88,8 +88,10 @@ def warned(name: str, fn: Callable[[], Any]) -> Any:
         value = step(name, fn)
     seen = []
     for w in caught:
-        family = "DeprecationWarning" if issubclass(w.category, DeprecationWarning) else (
-            "UserWarning" if issubclass(w.category, UserWarning) else "Warning"
+        family = (
+            "DeprecationWarning"
+            if issubclass(w.category, DeprecationWarning)
+            else ("UserWarning" if issubclass(w.category, UserWarning) else "Warning")
         )
         seen.append((family, os.path.abspath(w.filename) == SCRIPT))
     out(f"{name}.warnings", seen)
@@ -104,7 +106,7 @@ def drain(name: str, make: Callable[[], Iterable[Any]], each: Callable[[Any], An
     try:
         for item in make():
             items.append(each(item))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         end = f"raised {kind(exc)}"
     out(f"{name}.items", items)
     print(f"{name}.end: {end}", flush=True)

@@ -29,7 +29,9 @@ step("config.kw.send", lambda: Edgee(EdgeeConfig(api_key=KEY, base_url=URL)).sen
 dict_client = step("dict.build", lambda: Edgee({"api_key": KEY, "base_url": URL}))
 step("dict.send", lambda: dict_client.send(MODEL, "from a dict").text)
 # A dict with a key the official SDK ignored.
-odd_client = warned("dict.unknown.build", lambda: Edgee({"api_key": KEY, "base_url": URL, "organization": "acme"}))
+odd_client = warned(
+    "dict.unknown.build", lambda: Edgee({"api_key": KEY, "base_url": URL, "organization": "acme"})
+)
 step("dict.unknown.send", lambda: odd_client.send(MODEL, "odd dict").text)
 
 # Only the key given: the URL still comes from the environment.
@@ -47,10 +49,20 @@ def move():
 step("mutate.base_url", move)
 step("mutate.send", lambda: moved.send(MODEL, "after moving").text)
 
+rekeyed = Edgee("wrong-key")
+
+
+def rekey():
+    rekeyed.api_key = KEY
+    return rekeyed.api_key == KEY
+
+
+step("mutate.api_key", rekey)
+step("mutate.api_key.send", lambda: rekeyed.send(MODEL, "after rekeying").text)
+
 # No key anywhere.
 del os.environ["EDGEE_API_KEY"]
 step("nokey.build", lambda: Edgee())
-
 
 
 def _raises_value_error():

@@ -21,26 +21,53 @@ from edgee import (
 GATEWAY = []  # no request
 
 msgs = [{"role": "user", "content": "hi"}]
-inp = step("InputObject.positional", lambda: InputObject(msgs, None, None, None, "claude") and "built")
+inp = step(
+    "InputObject.positional", lambda: InputObject(msgs, None, None, None, "claude") and "built"
+)
 inp = InputObject(msgs, None, None, None, "claude")
-step("InputObject.fields", lambda: (inp.messages == msgs, inp.tools, inp.tool_choice, inp.tags, inp.compression_model))
+step(
+    "InputObject.fields",
+    lambda: (inp.messages == msgs, inp.tools, inp.tool_choice, inp.tags, inp.compression_model),
+)
 full = InputObject(msgs, [{"type": "function"}], "auto", ["t"], None, True, False, True)
-step("InputObject.all_positional", lambda: (full.tools, full.tool_choice, full.tags, full.compression_model, full.tool_result_trimming, full.tool_surface_reduction, full.output_brevity))
+step(
+    "InputObject.all_positional",
+    lambda: (
+        full.tools,
+        full.tool_choice,
+        full.tags,
+        full.compression_model,
+        full.tool_result_trimming,
+        full.tool_surface_reduction,
+        full.output_brevity,
+    ),
+)
 
 fd = FunctionDefinition("get_weather", "Weather", {"type": "object"})
 step("FunctionDefinition", lambda: (fd.name, fd.description, fd.parameters))
-step("FunctionDefinition.defaults", lambda: (FunctionDefinition("f").description, FunctionDefinition("f").parameters))
+step(
+    "FunctionDefinition.defaults",
+    lambda: (FunctionDefinition("f").description, FunctionDefinition("f").parameters),
+)
 tool = Tool("function", fd)
 step("Tool", lambda: (tool.type, tool.function.name))
 tc = ToolCall("call_1", "function", {"name": "get_weather", "arguments": "{}"})
 step("ToolCall", lambda: (tc.id, tc.type, tc.function["name"], tc.function["arguments"]))
 msg = Message("user", "hello")
 step("Message", lambda: (msg.role, msg.content, msg.name, msg.tool_calls, msg.tool_call_id))
-step("Message.tool", lambda: (lambda m: (m.role, m.content, m.tool_call_id))(Message("tool", "42", None, None, "call_1")))
+step(
+    "Message.tool",
+    lambda: (lambda m: (m.role, m.content, m.tool_call_id))(
+        Message("tool", "42", None, None, "call_1")
+    ),
+)
 choice = Choice(0, {"role": "assistant", "content": "made by hand"}, "stop")
 step("Choice", lambda: (choice.index, choice.message["content"], choice.finish_reason))
 resp = SendResponse([choice])
-step("SendResponse", lambda: (resp.text, resp.finish_reason, resp.tool_calls, resp.usage, resp.compression))
+step(
+    "SendResponse",
+    lambda: (resp.text, resp.finish_reason, resp.tool_calls, resp.usage, resp.compression),
+)
 step("SendResponse.message", lambda: resp.message["content"])
 usage = Usage(10, 5, 15)
 step("Usage", lambda: (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens))
@@ -53,7 +80,10 @@ step("StreamDelta", lambda: (delta.role, delta.content, delta.tool_calls))
 sc = StreamChoice(0, delta, None)
 chunk = StreamChunk([sc])
 step("StreamChunk", lambda: (chunk.text, chunk.role, chunk.finish_reason))
-step("StreamChunk.empty", lambda: (StreamChunk([]).text, StreamChunk([]).role, StreamChunk([]).finish_reason))
+step(
+    "StreamChunk.empty",
+    lambda: (StreamChunk([]).text, StreamChunk([]).role, StreamChunk([]).finish_reason),
+)
 cfg = EdgeeConfig("k", "http://x")
 step("EdgeeConfig", lambda: (cfg.api_key, cfg.base_url))
 

@@ -12,8 +12,20 @@ GATEWAY = [
     ("reply_error", {"status": 404, "message": "Unknown model"}),
     ("reply_error", {"status": 400, "message": "Bad stream request"}),
     ("reply_error", {"status": 403, "message": "Forbidden model"}),
-    ("reply_raw", {"data": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\r\n<html>oops</htm"}),
-    ("reply_raw", {"data": b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nnot json!"}),
+    (
+        "reply_raw",
+        {
+            "data": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\n\r\n"
+            b"<html>oops</htm"
+        },
+    ),
+    (
+        "reply_raw",
+        {
+            "data": b"HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 9\r\n\r\nnot json!"
+        },
+    ),
 ]
 
 client = Edgee()
@@ -68,7 +80,9 @@ step("stream.4xx.whole", stream_400_whole)
 step("send.html_2xx", lambda: catch(lambda: client.send(MODEL, "hi")))
 step("send.422_text", lambda: catch(lambda: client.send(MODEL, "hi")))
 
-refused = Edgee({"api_key": os.environ["EDGEE_API_KEY"], "base_url": os.environ["COMPAT_REFUSED_URL"]})
+refused = Edgee(
+    {"api_key": os.environ["EDGEE_API_KEY"], "base_url": os.environ["COMPAT_REFUSED_URL"]}
+)
 step("send.refused", lambda: catch(lambda: refused.send(MODEL, "hi")))
 holder2 = []
 step("stream.refused.create", lambda: holder2.append(refused.stream(MODEL, "hi")) or "created")

@@ -8,10 +8,15 @@ GATEWAY = [
     ("reply_stream_error", {"after": 2, "message": "provider failed"}),
     ("reply_malformed", {"after": 1}),
     ("reply_reset", {"after": 1}),
-    ("reply_raw", {"data": (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-        b'data: {"choices":[{"index":0,"delta":{"content":"cut"}}]}\n\n'
-    )}),
+    (
+        "reply_raw",
+        {
+            "data": (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                b'data: {"choices":[{"index":0,"delta":{"content":"cut"}}]}\n\n'
+            )
+        },
+    ),
     ("reply_text", {"chunks": ["after", " errors"]}),
 ]
 

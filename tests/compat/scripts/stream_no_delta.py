@@ -5,13 +5,18 @@ from _steps import MODEL, drain
 from edgee import Edgee
 
 GATEWAY = [
-    ("reply_raw", {"data": (
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-        b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"no"}}]}\n\n'
-        b'data: {"choices":[{"index":0,"finish_reason":"stop"}]}\n\n'
-        b'data: {"choices":[]}\n\n'
-        b"data: [DONE]\n\n"
-    )}),
+    (
+        "reply_raw",
+        {
+            "data": (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"no"}}]}\n\n'
+                b'data: {"choices":[{"index":0,"finish_reason":"stop"}]}\n\n'
+                b'data: {"choices":[]}\n\n'
+                b"data: [DONE]\n\n"
+            )
+        },
+    ),
 ]
 
 client = Edgee()

@@ -8,7 +8,10 @@ from edgee import Edgee, InputObject
 GATEWAY = [
     ("reply_text", {"chunks": ["Hello", " big", " world"]}),
     ("reply_text", {"chunks": ["kw", " stream"]}),
-    ("reply_tool_calls", {"calls": [{"id": "call_s", "name": "lookup", "arguments": {"q": "x"}}], "fragments": 2}),
+    (
+        "reply_tool_calls",
+        {"calls": [{"id": "call_s", "name": "lookup", "arguments": {"q": "x"}}], "fragments": 2},
+    ),
     ("reply_text", {"chunks": ["in", " object"]}),
 ]
 
@@ -35,12 +38,24 @@ def tool_view(chunk):
     return (choice.delta.tool_calls, choice.finish_reason)
 
 
-drain("tools", lambda: client.stream(MODEL, {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": "lookup"}}]}), tool_view)
+drain(
+    "tools",
+    lambda: client.stream(
+        MODEL,
+        {
+            "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"type": "function", "function": {"name": "lookup"}}],
+        },
+    ),
+    tool_view,
+)
 
 
 def collect():
     text = ""
-    for chunk in client.stream(MODEL, InputObject(messages=[{"role": "user", "content": "in object"}], tags=["s"])):
+    for chunk in client.stream(
+        MODEL, InputObject(messages=[{"role": "user", "content": "in object"}], tags=["s"])
+    ):
         if chunk.text:
             text += chunk.text
         if chunk.finish_reason:

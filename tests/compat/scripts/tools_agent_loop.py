@@ -8,12 +8,20 @@ from _steps import MODEL, out, step
 from edgee import Edgee, InputObject
 
 GATEWAY = [
-    ("reply_tool_calls", {"calls": [{"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"}}]}),
+    (
+        "reply_tool_calls",
+        {"calls": [{"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"}}]},
+    ),
     ("reply_text", {"text": "It is sunny in Paris."}),
-    ("reply_tool_calls", {"calls": [
-        {"id": "call_a", "name": "get_weather", "arguments": {"city": "Oslo"}},
-        {"id": "call_b", "name": "get_time", "arguments": "{\"tz\": \"CET\"}"},
-    ]}),
+    (
+        "reply_tool_calls",
+        {
+            "calls": [
+                {"id": "call_a", "name": "get_weather", "arguments": {"city": "Oslo"}},
+                {"id": "call_b", "name": "get_time", "arguments": '{"tz": "CET"}'},
+            ]
+        },
+    ),
     ("reply_text", {"text": "Done."}),
 ]
 
@@ -24,14 +32,24 @@ tools = [
         "function": {
             "name": "get_weather",
             "description": "Weather for a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
         },
     },
-    {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}},
+    {
+        "type": "function",
+        "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+    },
 ]
 messages = [{"role": "user", "content": "Weather in Paris?"}]
 
-r = step("turn1", lambda: client.send(MODEL, InputObject(messages=messages, tools=tools, tool_choice="auto")))
+r = step(
+    "turn1",
+    lambda: client.send(MODEL, InputObject(messages=messages, tools=tools, tool_choice="auto")),
+)
 step("turn1.finish_reason", lambda: r.finish_reason)
 step("turn1.text", lambda: r.text)
 step("turn1.tool_calls.len", lambda: len(r.tool_calls))
@@ -47,7 +65,9 @@ step("turn1.message.content", lambda: r.message.get("content"))
 def append_and_answer():
     messages.append(r.message)
     for tc in r.tool_calls:
-        messages.append({"role": "tool", "tool_call_id": tc["id"], "content": json.dumps({"sky": "sunny"})})
+        messages.append(
+            {"role": "tool", "tool_call_id": tc["id"], "content": json.dumps({"sky": "sunny"})}
+        )
     return len(messages)
 
 
@@ -60,7 +80,17 @@ step("history.roundtrip", lambda: json.loads(json.dumps(messages)) == messages)
 
 # Parallel calls, dispatched by name, each answered.
 messages2 = [{"role": "user", "content": "Weather in Oslo and the time?"}]
-r3 = step("parallel", lambda: client.send(MODEL, {"messages": messages2, "tools": tools, "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}))
+r3 = step(
+    "parallel",
+    lambda: client.send(
+        MODEL,
+        {
+            "messages": messages2,
+            "tools": tools,
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        },
+    ),
+)
 step("parallel.names", lambda: [tc["function"]["name"] for tc in r3.tool_calls])
 step("parallel.args", lambda: [json.loads(tc["function"]["arguments"]) for tc in r3.tool_calls])
 
