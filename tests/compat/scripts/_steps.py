@@ -4,7 +4,9 @@ Standard library only, and no knowledge of either SDK: a script prints one line 
 ``name: value``, where `value` is the ``repr`` of plain data (str, int, float, bool, None,
 and lists/tuples/dicts of those) or ``raised <Kind>``, `<Kind>` being the first class of the
 official SDK's exception vocabulary (built-in classes) the exception is an instance of.
-SDK objects are never printed by repr (their reprs are free to differ): ``<object>``.
+SDK objects are never printed by repr (their reprs are free to differ): ``<object>``, or
+the plain data they hold when they are mappings (whether they are `dict` instances is
+asked explicitly where it matters).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 # The classes code written against the official SDK can catch, most specific first.
@@ -59,7 +61,7 @@ def _plain(value: Any) -> Any:
         return str.__str__(value)  # a str, or a str enum that prints as its value
     if isinstance(value, (list, tuple)):
         return (list if isinstance(value, list) else tuple)(_plain(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a model with the mapping protocol
         return {_plain(k): _plain(v) for k, v in value.items()}
     return _Opaque()
 

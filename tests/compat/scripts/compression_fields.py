@@ -24,6 +24,16 @@ GATEWAY = [
             "compression": {"saved_tokens": 3, "cost_savings": 5, "reduction": 12.5, "time_ms": 1},
         },
     ),
+    (
+        "reply_json",
+        {
+            "obj": {
+                "id": "chatcmpl-bare",
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "bare"}}],
+            }
+        },
+    ),
 ]
 
 client = Edgee()
@@ -39,3 +49,6 @@ step(
 )
 f = client.send(MODEL, "fractional").compression
 step("fractional", lambda: (f.reduction, f.saved_tokens))
+bare = client.send(MODEL, "no usage, no compression, no finish_reason")
+step("bare", lambda: (bare.text, bare.usage, bare.compression, bare.finish_reason))
+step("bare.choice", lambda: (bare.choices[0].index, bare.choices[0].finish_reason))

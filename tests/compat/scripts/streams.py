@@ -7,6 +7,7 @@ from edgee import Edgee, InputObject
 
 GATEWAY = [
     ("reply_text", {"chunks": ["Hello", " big", " world"]}),
+    ("reply_text", {"chunks": ["keyword", " args"]}),
     ("reply_text", {"chunks": ["kw", " stream"]}),
     (
         "reply_tool_calls",
@@ -30,6 +31,7 @@ def chunk_view(chunk):
 
 
 drain("stream", lambda: client.stream(MODEL, "Hello big world"), chunk_view)
+drain("stream_kw", lambda: client.stream(model=MODEL, input="keyword args"), chunk_view)
 drain("send_kw", lambda: client.send(MODEL, "kw stream", stream=True), chunk_view)
 
 
