@@ -18,8 +18,9 @@ def main(names: list[str]) -> int:
     failed = 0
     for name in names or td.SCRIPT_NAMES:
         path = td.SCRIPTS / f"{name}.py"
-        official = td.run_script(official_python, path)
-        ours = td.run_script(sys.executable, path)
+        replies = td.gateway_script(path)
+        official = td.run_script(official_python, path, replies)
+        ours = td.run_script(sys.executable, path, replies)
         problems = td.compare(name, official, ours)
         print(f"=== {name}: {len(official.steps)} steps, {len(problems)} difference(s)")
         for side, run in (("official", official), ("ours", ours)):
