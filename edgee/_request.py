@@ -270,7 +270,7 @@ def build_count_tokens_request(
         body["system"] = system
     tokenizer = kwargs.get("tokenizer")
     if tokenizer is not None:
-        if tokenizer not in TOKENIZERS:
+        if not isinstance(tokenizer, str) or tokenizer not in TOKENIZERS:
             raise ValueError(
                 f"tokenizer must be one of {', '.join(sorted(TOKENIZERS))}, not {tokenizer!r}"
             )
