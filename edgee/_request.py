@@ -318,8 +318,8 @@ def build_models_request(
 
 
 def _check_options(kwargs: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(kwargs) - allowed
-    if unknown:
+    if kwargs and not allowed.issuperset(kwargs):
+        unknown = set(kwargs) - allowed
         raise TypeError(f"unknown option: {', '.join(sorted(unknown))}")
 
 
@@ -365,12 +365,13 @@ def _chat_body(
         )
         body["compression_model"] = normalized["compression_model"]
     found = normalized["options"]
-    for name in _BODY_OPTIONS:
-        value = kwargs.get(name)
-        if value is None:
-            value = found.get(name)
-        if value is not None:
-            body[name] = value
+    if kwargs or found:
+        for name in _BODY_OPTIONS:
+            value = kwargs.get(name)
+            if value is None and found:
+                value = found.get(name)
+            if value is not None:
+                body[name] = value
     return normalized, body
 
 
@@ -535,7 +536,7 @@ def _plain(value: Any) -> Any:
         return value
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
-        return _plain(to_dict())
+        return to_dict()  # a model's wire JSON is plain already
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -544,6 +545,14 @@ def _plain(value: Any) -> Any:
 
 
 def _message_dict(m: Any, i: int) -> dict[str, Any]:
+    """One history entry as a fresh wire dict (the caller's objects are never changed)."""
+    if type(m) is dict:
+        for value in m.values():
+            if value is not None and type(value) is not str:
+                return _plain(m)  # type: ignore[no-any-return]  # nested parts or models
+        return dict(m)  # the common case, a text message: nothing nested to convert
+    if isinstance(m, Message):
+        return m.to_dict()
     if isinstance(m, Choice):
         m = m.message  # a Choice stands for the message it carries
     if isinstance(m, (str, bytes)) or not (
