@@ -625,7 +625,8 @@ def _normalize_tools(tools: Any) -> list[dict[str, Any]] | None:
 
 def _normalize_tool_choice(choice: Any) -> Any:
     """The three forms: ``"auto"|"none"|"required"``, ``{"type": "auto"|"none"}``, a function."""
-    if choice is None:
+    # An empty one is "not given", as in the official SDK (which tested truthiness).
+    if choice is None or choice == "" or (isinstance(choice, Mapping) and not choice):
         return None
     if isinstance(choice, str):
         if choice not in _TOOL_CHOICES:

@@ -305,6 +305,12 @@ def test_tool_choice_strings_and_mode_objects_are_sent_as_given(choice: Any) -> 
     assert body(chat(as_input))["tool_choice"] == choice
 
 
+@pytest.mark.parametrize("empty", ["", {}], ids=repr)
+def test_an_empty_tool_choice_is_not_sent_as_in_the_official_sdk(empty: Any) -> None:
+    assert "tool_choice" not in body(chat({"messages": [Message.user("x")], "tool_choice": empty}))
+    assert "tool_choice" not in body(chat("x", tool_choice=empty))
+
+
 def test_tool_choice_function_object_keeps_its_shape() -> None:
     choice = {"type": "function", "function": {"name": "f"}}
     assert body(chat("x", tool_choice=choice))["tool_choice"] == choice
