@@ -427,16 +427,18 @@ def _finish(
 def _input_fields(input: Any) -> Mapping[str, Any]:
     """The raw key/value pairs of a structured input (an InputObject or a mapping)."""
     if isinstance(input, InputObject):
-        raw: dict[str, Any] = {}
-        for a in attrs.fields(type(input)):
-            value = getattr(input, a.name)
-            # An unset field the request does not use is not worth a warning.
-            if not a.name.startswith("_") and (value is not None or a.name in _INPUT_FIELD_SET):
-                raw[a.name] = value
-        # Unknown keys an InputObject.from_dict() kept: treated as a dict's keys.
-        extra = getattr(input, "_extra", None) or {}
-        for key, value in extra.items():
-            raw.setdefault(key, value)
+        # Read by name, not by the class's field list: the fields the request uses
+        # and the options, plus the unknown keys an InputObject.from_dict() kept,
+        # which count as a dict's keys would.
+        raw: dict[str, Any] = {name: getattr(input, name, None) for name in _INPUT_FIELDS}
+        for name in _BODY_OPTIONS:
+            value = getattr(input, name, None)
+            if value is not None:
+                raw[name] = value
+        extra = getattr(input, "extra", None)
+        if isinstance(extra, Mapping):
+            for key, value in extra.items():
+                raw.setdefault(key, value)
         return raw
     if "messages" not in input:
         raise ValueError("input dict must have a 'messages' key")
