@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from edgee._config import EdgeeConfig, Timeout
+from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
+from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
 from edgee._version import __version__
 from edgee.errors import (
     APIConnectionError,
@@ -26,6 +27,7 @@ from edgee.errors import (
     ConfigurationError,
     ConflictError,
     EdgeeError,
+    EdgeeWarning,
     EventTooLargeError,
     IncompleteStreamError,
     InternalServerError,
@@ -69,6 +71,9 @@ if TYPE_CHECKING:
     from edgee._sync import Edgee, Stream
 
 __all__ = [
+    "API_ENDPOINT",
+    "COMPRESSION_HEADERS",
+    "DEFAULT_BASE_URL",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -90,6 +95,7 @@ __all__ = [
     "Edgee",
     "EdgeeConfig",
     "EdgeeError",
+    "EdgeeWarning",
     "EventTooLargeError",
     "FunctionCall",
     "FunctionCallDelta",

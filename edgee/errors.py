@@ -489,3 +489,7 @@ def stream_error_from_payload(data: str, payload: object) -> StreamAPIError:
         param=param,
         body=payload,
     )
+
+
+class EdgeeWarning(UserWarning):
+    """A problem the SDK works around rather than raising for, such as an ignored key."""
