@@ -18,7 +18,6 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Awaitable,
-    Callable,
     Generator,
     Mapping,
     Sequence,
@@ -26,12 +25,13 @@ from collections.abc import (
 from typing import Any, Literal, overload
 
 import aiohttp
-import aiohttp.helpers
-import yarl
 
-from edgee._attempts import Attempts
+from edgee._aiohttp_internals import buffered_bytes, env_proxy_for
+from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
+from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._headers import decode_raw_headers
 from edgee._request import (
     COMPRESS_PATH,
     COUNT_TOKENS_PATH,
@@ -41,21 +41,14 @@ from edgee._request import (
     build_input_request,
     build_models_request,
 )
-from edgee._response import (
-    attach_headers,
-    chunk_from_completion,
-    lower_headers,
-    parse_completion,
-    parse_json,
-    reads_whole_body,
-    stream_fallback,
-)
-from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._response import parse_completion, parse_json, stream_fallback
+from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
 from edgee._tool_loop import Invocation, ToolLoop, ainvoke
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
     ClientStateError,
+    EdgeeError,
     StreamError,
 )
 from edgee.models import (
@@ -69,23 +62,35 @@ from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
 
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
-# After [DONE], read at most this much to reach the end of the body so the
-# connection can go back to the pool; a longer tail means close it instead.
-_DRAIN_LIMIT = 64 * 1024
 DEFAULT_CONNECTION_LIMIT = 100
-# Bytes taken from the response per read (readany() would hand over everything
-# buffered): few chunks parsed per read, few objects alive at once (benchmarks/).
-_READ_SIZE = 16 * 1024
+_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
 
-def _connection_error(exc: BaseException, request_id: str | None = None) -> APIConnectionError:
-    # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
-    # test for the timeout first.
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request_id=request_id)
-    return APIConnectionError(
-        f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id
-    )
+class _MapErrors:
+    """``with _MapErrors(request_id, pool):`` turns an aiohttp/socket failure into
+    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does),
+    or :class:`ClientStateError` when it came because the client was closed."""
+
+    __slots__ = ("pool", "request_id")
+
+    def __init__(self, request_id: str | None = None, pool: _Pool | None = None) -> None:
+        self.request_id = request_id
+        self.pool = pool
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
+            if self.pool is not None and self.pool.closed:
+                raise ClientStateError("this AsyncEdgee client is closed") from exc
+            # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
+            # test for the timeout first.
+            if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+                message = f"Request timed out: {type(exc).__name__}"
+                raise APITimeoutError(message, request_id=self.request_id) from exc
+            message = f"Connection error: {type(exc).__name__}: {exc}"
+            raise APIConnectionError(message, request_id=self.request_id) from exc
 
 
 @functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
@@ -124,11 +129,7 @@ class _Pool:
         origin = f"{parts.scheme}://{parts.netloc}"
         found = self.proxies.get(origin)
         if found is None:
-            try:
-                found = aiohttp.helpers.get_env_proxy_for_url(yarl.URL(url))
-            except LookupError:
-                found = (None, None)
-            self.proxies[origin] = found
+            found = self.proxies[origin] = env_proxy_for(url)
         return found
 
     def get(self) -> aiohttp.ClientSession:
@@ -225,16 +226,16 @@ class AsyncEdgee(ClientBase):
 
     @overload
     async def send(
-        self, model: str, input: InputLike, *, stream: Literal[False] = False, **options: Any
+        self, model: str, input: InputLike, stream: Literal[False] = False, **options: Any
     ) -> SendResponse: ...
 
     @overload
     async def send(
-        self, model: str, input: InputLike, *, stream: Literal[True], **options: Any
+        self, model: str, input: InputLike, stream: Literal[True], **options: Any
     ) -> AsyncStream: ...
 
     async def send(
-        self, model: str, input: InputLike, *, stream: bool = False, **options: Any
+        self, model: str, input: InputLike, stream: bool = False, **options: Any
     ) -> SendResponse | AsyncStream:
         """Send one chat completion and return the whole response.
 
@@ -243,8 +244,7 @@ class AsyncEdgee(ClientBase):
         if stream:
             return await self.stream(model, input, **options)
         request = build_chat_request(self._options, model, input, stream=False, **options)
-        status, headers, body = await self._read(request)
-        return parse_completion(status, headers, body)
+        return parse_completion(*await self._read(request))
 
     async def models(self, provider: str | None = None, **options: Any) -> ModelList:
         """The models the gateway can route to (``GET /v1/models``), optionally of one provider."""
@@ -304,15 +304,9 @@ class AsyncEdgee(ClientBase):
 
     async def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """Send with retries and read the whole body: (status, lower-cased headers, body)."""
-        response = await self._send(request)
-        headers = lower_headers(response.headers)
-        try:
-            body = await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise _connection_error(exc, headers.get("x-request-id")) from exc
-        finally:
-            response.release()
-        return response.status, headers, body
+        answer, _ = await self._send(request)
+        assert answer.body is not None  # every non-stream 2xx body is read whole
+        return answer.status, answer.headers, answer.body
 
     def stream(self, model: str, input: InputLike, **options: Any) -> _StreamOpener:
         """Start a streaming chat completion: ``await`` it, or use it with ``async with``.
@@ -326,66 +320,56 @@ class AsyncEdgee(ClientBase):
         return _StreamOpener(self, request)
 
     async def _open_stream(self, request: PreparedRequest) -> AsyncStream:
-        response = await self._send(request)
+        answer, response = await self._send(request)
         whole = None
-        if reads_whole_body(True, response.headers):
-            # JSON or HTML instead of an event stream: an error, or the whole answer.
-            try:
-                body = await response.read()  # already read by _send
-            finally:
-                response.release()
-            whole = stream_fallback(response.status, lower_headers(response.headers), body)
-        stream = AsyncStream(response, whole)
+        if answer.body is not None:  # JSON or HTML instead of an event stream
+            whole = stream_fallback(answer.status, answer.headers, answer.body)
+        stream = AsyncStream(response, StreamState(answer.headers, whole))
         self._pool.streams.add(stream)
         return stream
 
-    async def _send(self, request: PreparedRequest) -> aiohttp.ClientResponse:
-        """One request with the retry policy applied; returns a 2xx response.
-
-        Redirects are followed as ``_response.follow_redirect`` decides (not by
-        ``aiohttp``). A body read whole (see ``_response.reads_whole_body``) is
-        read here, so a connection lost in its middle is retried too.
-        """
+    async def _send(self, request: PreparedRequest) -> tuple[Deliver, aiohttp.ClientResponse]:
+        """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
         session = self._pool.get()
         timeout = _client_timeout(request.timeout)
-        attempts = Attempts(request)
-        while True:
-            request = attempts.start()
-            proxy, proxy_auth = self._pool.proxy_for(request.url)
+        flow = attempt_flow(request)
+        command = next(flow)
+        response: aiohttp.ClientResponse | None = None
+        errors = _MapErrors(pool=self._pool)
+        while type(command) is not Deliver:
+            outcome: _Head | bytes | APIConnectionError | None = None
             try:
-                response = await session.request(
-                    request.method,
-                    request.url,
-                    headers=request.headers,
-                    data=request.body,
-                    timeout=timeout,
-                    proxy=proxy,
-                    proxy_auth=proxy_auth,
-                    allow_redirects=False,
-                )
-                if response.status < 300 and reads_whole_body(request.stream, response.headers):
-                    await response.read()  # kept by aiohttp; read() again returns it
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                if self._pool.closed:
-                    raise ClientStateError("this AsyncEdgee client is closed") from exc
-                delay = attempts.failed(_connection_error(exc), exc)
-            else:
-                status = response.status
-                attempts.answered(status)
-                if status < 300:
-                    return response
-                if status < 400:
-                    response.release()
-                    attempts.redirected(status, response.headers)
-                    continue
-                try:
-                    body = await response.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    body = b""
-                finally:
-                    response.release()
-                delay = attempts.rejected(status, response.headers, body)
-            await asyncio.sleep(delay)
+                with errors:
+                    if type(command) is Send:
+                        response = None
+                        sent = command.request
+                        proxy, proxy_auth = self._pool.proxy_for(sent.url)
+                        response = await session.request(
+                            sent.method,
+                            sent.url,
+                            headers=sent.headers,
+                            data=sent.body,
+                            timeout=timeout,
+                            proxy=proxy,
+                            proxy_auth=proxy_auth,
+                            allow_redirects=False,
+                        )
+                        outcome = _Head(response.status, decode_raw_headers(response.raw_headers))
+                    elif type(command) is ReadBody:
+                        assert response is not None
+                        outcome = await response.read()
+                    elif type(command) is Release:
+                        assert response is not None
+                        response.release()
+                    else:
+                        await asyncio.sleep(command.seconds)  # type: ignore[union-attr]
+            except APIConnectionError as exc:
+                if response is not None:
+                    response.close()
+                outcome = exc
+            command = flow.send(outcome)
+        assert response is not None
+        return command, response
 
 
 async def _run_steps(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:
@@ -453,12 +437,35 @@ class _Body:
     socket closed) at once by reference counting.
     """
 
-    __slots__ = ("abort_reason", "closed", "response")
+    __slots__ = ("abort_reason", "closed", "errors", "response")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request_id: str | None) -> None:
         self.response = response
+        self.errors = _MapErrors(request_id)
         self.closed = False
         self.abort_reason: str | None = None
+
+    async def read(self) -> bytes:
+        """The next bytes of the body (``b""`` at its end); raises mapped errors.
+
+        Bytes aiohttp received before a failure come first (the next read
+        raises the same failure again). A stream ended by the client's
+        ``close()`` raises :class:`StreamError`.
+        """
+        try:
+            with self.errors:
+                data = await self.response.content.read(READ_SIZE)
+        except APIConnectionError as exc:
+            if self.abort_reason is not None:
+                raise StreamError(self.abort_reason, request_id=exc.request_id) from exc
+            if isinstance(exc, APITimeoutError):
+                raise
+            data = buffered_bytes(self.response.content)
+            if not data:
+                raise
+        if not data and self.abort_reason is not None:
+            raise StreamError(self.abort_reason, request_id=self.errors.request_id)
+        return data
 
     def close(self) -> None:
         """Drop the connection (it cannot be reused mid-body); synchronous in aiohttp."""
@@ -475,7 +482,7 @@ class _Body:
     async def drain(self) -> None:
         """Read the few bytes after [DONE] so the connection returns to the pool."""
         content = self.response.content
-        remaining = _DRAIN_LIMIT
+        remaining = DRAIN_LIMIT
         # Whatever fails here, the stream itself is complete; close() drops the socket.
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
             while remaining > 0:
@@ -487,60 +494,34 @@ class _Body:
                 remaining -= len(data)
 
 
-def _buffered(content: aiohttp.StreamReader) -> bytes:
-    """The bytes aiohttp received before the connection failed.
-
-    Its ``read()`` raises the failure first and would drop them (a body cut
-    short right after its last chunks loses those chunks); the sync client
-    gets them, so this one must too. ``_read_nowait`` is private but is the
-    only way to them.
-    """
+async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[StreamChunk, None]:
+    """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
+    parser = state.parser
+    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
     try:
-        return content._read_nowait(-1)
-    except Exception:  # a timeout, or another aiohttp: nothing to salvage
-        return b""
-
-
-async def _read_chunks(
-    body: _Body, parser: ChunkParser, add: Callable[[StreamChunk], None]
-) -> AsyncGenerator[StreamChunk, None]:
-    """Socket bytes -> parser -> chunks, as they arrive; releases the body at the end."""
-    try:
-        read = body.response.content.read
         while True:
-            try:
-                data = await read(_READ_SIZE)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                if body.abort_reason is not None:
-                    raise StreamError(body.abort_reason, request_id=parser.request_id) from exc
-                if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-                    raise _connection_error(exc, parser.request_id) from exc
-                # Bytes that arrived before the failure come first (the next
-                # read() raises the same error again), then the failure.
-                data = _buffered(body.response.content)
-                chunks = iter(parser.feed(data) if data else parser.connection_lost(exc))
-            else:
-                if not data and body.abort_reason is not None:
-                    raise StreamError(body.abort_reason, request_id=parser.request_id)
-                chunks = parser.iter_feed(data) if data else iter(parser.close())
-            for chunk in chunks:
-                add(chunk)
-                yield chunk
-            if parser.done:
+            event = next_event()
+            if event is need_data:
+                try:
+                    parser.receive_data(await body.read())
+                except APIConnectionError as exc:
+                    parser.connection_lost(exc)
+            elif event is done:
                 await body.drain()
                 return
-            if not data:
-                return
-            parser.raise_pending()
+            else:
+                add(event)  # type: ignore[arg-type]
+                yield event  # type: ignore[misc]
     finally:
         body.close()
 
 
-async def _one_chunk(chunk: StreamChunk) -> AsyncGenerator[StreamChunk, None]:
-    yield chunk
+async def _whole(chunks: tuple[StreamChunk, ...]) -> AsyncGenerator[StreamChunk, None]:
+    for chunk in chunks:
+        yield chunk
 
 
-class AsyncStream:
+class AsyncStream(StreamView):
     """The chunks of a streaming completion, as they arrive (``async for``).
 
     Use ``async with`` (or ``await stream.aclose()``) so the connection is
@@ -549,30 +530,14 @@ class AsyncStream:
     rest and returns everything as one :class:`SendResponse`.
     """
 
-    def __init__(self, response: aiohttp.ClientResponse, whole: SendResponse | None = None) -> None:
-        self.headers: Mapping[str, str] = lower_headers(response.headers)
-        self._body = _Body(response)
-        self._accumulator = StreamAccumulator()
-        # A whole chat.completion answered instead of a stream: one chunk says it all.
-        self._whole = whole
-        if whole is not None:
+    def __init__(self, response: aiohttp.ClientResponse, state: StreamState) -> None:
+        self._state = state
+        self._body = _Body(response, state.parser.request_id)
+        if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
             self._body.close()
-            self._iterator: AsyncGenerator[StreamChunk, None] = _one_chunk(
-                chunk_from_completion(whole)
-            )
+            self._iterator = _whole(state.whole_chunks())
         else:
-            parser = ChunkParser(request_id=self.headers.get("x-request-id"))
-            self._iterator = _read_chunks(self._body, parser, self._accumulator.add)
-
-    @property
-    def provider(self) -> str | None:
-        """The provider that answered, from ``X-Edgee-Provider``."""
-        return self.headers.get("x-edgee-provider")
-
-    @property
-    def request_id(self) -> str | None:
-        """The gateway's ``x-request-id`` for this stream."""
-        return self.headers.get("x-request-id")
+            self._iterator = _read_chunks(self._body, state)
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -596,11 +561,10 @@ class AsyncStream:
         """Read what is left and return the whole stream as one :class:`SendResponse`."""
         async for _ in self:
             pass
-        if self._whole is not None:
-            return self._whole
-        return attach_headers(self._accumulator.response(), self.headers)
+        return self._state.final_response()
 
     def _abort(self, reason: str) -> None:
+        # Called by this module's _Pool when the client closes.
         self._body.abort(reason)
 
     async def aclose(self) -> None:
