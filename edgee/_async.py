@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import urllib.parse
-import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -26,7 +24,8 @@ from typing import Any, Literal, overload
 
 import aiohttp
 
-from edgee._aiohttp_internals import buffered_bytes, env_proxy_for
+from edgee._aiohttp_internals import buffered_bytes
+from edgee._aiohttp_pool import Pool
 from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
@@ -43,7 +42,8 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
-from edgee._tool_loop import Invocation, ToolLoop, ainvoke
+from edgee._tool_loop import ToolLoop
+from edgee._tool_runs import AsyncToolRunStream, run_steps_async
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -58,7 +58,7 @@ from edgee.models import (
     SendResponse,
     StreamChunk,
 )
-from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
+from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
@@ -73,7 +73,7 @@ class _MapErrors:
 
     __slots__ = ("pool", "request_id")
 
-    def __init__(self, request_id: str | None = None, pool: _Pool | None = None) -> None:
+    def __init__(self, request_id: str | None = None, pool: Pool | None = None) -> None:
         self.request_id = request_id
         self.pool = pool
 
@@ -98,67 +98,6 @@ def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
     # No total deadline: aiohttp's default total=300 s would cut every long stream.
     # sock_read is an idle timeout, the contract's `read`.
     return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
-
-
-class _Pool:
-    """The one ClientSession of a client (and of its with_options copies), made lazily.
-
-    aiohttp sessions belong to the event loop they were created in; the pool
-    remembers it and refuses use from another loop with a clear error.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession | None, limit: int) -> None:
-        self.session = session
-        self.owned = session is None
-        self.limit = limit
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.closed = False
-        self.streams: weakref.WeakSet[AsyncStream] = weakref.WeakSet()
-        self.proxies: dict[str, tuple[Any, Any]] = {}
-
-    def proxy_for(self, url: str) -> tuple[Any, Any]:
-        """``(proxy, proxy_auth)`` for ``url`` from HTTP(S)_PROXY/NO_PROXY, once per origin.
-
-        Not aiohttp's ``trust_env``: that looks the proxy up, and reads ~/.netrc,
-        in a worker thread on every request (about 0.5 ms each), and a netrc
-        entry for the gateway would clash with our Authorization header.
-        """
-        if not self.owned:
-            return None, None  # the caller's session decides
-        parts = urllib.parse.urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        found = self.proxies.get(origin)
-        if found is None:
-            found = self.proxies[origin] = env_proxy_for(url)
-        return found
-
-    def get(self) -> aiohttp.ClientSession:
-        if self.closed:
-            raise ClientStateError("this AsyncEdgee client is closed")
-        loop = asyncio.get_running_loop()
-        if self.loop is None:
-            self.loop = loop
-        elif loop is not self.loop:
-            raise ClientStateError(
-                "this AsyncEdgee client was first used in another event loop; "
-                "create one client per event loop"
-            )
-        if self.session is None:
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit),
-                trust_env=False,  # HTTP(S)_PROXY is honoured through proxy_for()
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
-        return self.session
-
-    async def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for stream in list(self.streams):
-            stream._abort("the client was closed while this stream was open")
-        if self.session is not None and self.owned:
-            await self.session.close()
 
 
 class AsyncEdgee(ClientBase):
@@ -190,10 +129,10 @@ class AsyncEdgee(ClientBase):
         )
         if not isinstance(connection_limit, int) or connection_limit < 0:
             raise ValueError("connection_limit must be a non-negative integer (0: no limit)")
-        self._pool = _Pool(session, connection_limit)
+        self._pool = Pool(session, connection_limit)
 
     @classmethod
-    def _from_options(cls, options: ClientOptions, pool: _Pool) -> AsyncEdgee:
+    def _from_options(cls, options: ClientOptions, pool: Pool) -> AsyncEdgee:
         client = cls.__new__(cls)
         client._options = options
         client._pool = pool
@@ -286,7 +225,7 @@ class AsyncEdgee(ClientBase):
             steps = loop.record(response)
             if not steps:
                 return loop.result(response)
-            await _run_steps(loop, steps)
+            await run_steps_async(loop, steps)
 
     def run_tools_stream(
         self,
@@ -300,7 +239,8 @@ class AsyncEdgee(ClientBase):
         """Like :meth:`run_tools`, streaming: ``async for`` yields each :class:`StreamChunk`
         and a :class:`~edgee.tools.ToolCallResult` after each tool runs; ``.result``
         holds the :class:`~edgee.tools.ToolRunResult` at the end."""
-        return AsyncToolRunStream(self, model, ToolLoop(input, tools, max_iterations), options)
+        loop = ToolLoop(input, tools, max_iterations)
+        return AsyncToolRunStream(lambda turn: self.stream(model, turn, **options), loop)
 
     async def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """Send with retries and read the whole body: (status, lower-cased headers, body)."""
@@ -325,7 +265,7 @@ class AsyncEdgee(ClientBase):
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
         stream = AsyncStream(response, StreamState(answer.headers, whole))
-        self._pool.streams.add(stream)
+        self._pool.streams.add(stream._body)
         return stream
 
     async def _send(self, request: PreparedRequest) -> tuple[Deliver, aiohttp.ClientResponse]:
@@ -372,43 +312,6 @@ class AsyncEdgee(ClientBase):
         return command, response
 
 
-async def _run_steps(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:
-    """Run one turn's calls concurrently; record their results in the model's order."""
-    outcomes = await asyncio.gather(*(ainvoke(step) for step in steps))
-    return [
-        loop.complete(step.call, output=value, error=error)
-        for step, (value, error) in zip(steps, outcomes, strict=True)
-    ]
-
-
-class AsyncToolRunStream:
-    """The events of a streaming tool run; ``async for`` it, then read :attr:`result`."""
-
-    def __init__(
-        self, client: AsyncEdgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
-    ) -> None:
-        self.result: ToolRunResult | None = None
-        self._events = self._run(client, model, loop, options)
-
-    def __aiter__(self) -> AsyncIterator[StreamChunk | ToolCallResult]:
-        return self._events
-
-    async def _run(
-        self, client: AsyncEdgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
-    ) -> AsyncGenerator[StreamChunk | ToolCallResult, None]:
-        while True:
-            async with client.stream(model, loop.next_input(), **options) as stream:
-                async for chunk in stream:
-                    yield chunk
-                response = await stream.final_response()
-            steps = loop.record(response)
-            if not steps:
-                self.result = loop.result(response)
-                return
-            for result in await _run_steps(loop, steps):
-                yield result
-
-
 class _StreamOpener:
     """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager."""
 
@@ -437,7 +340,7 @@ class _Body:
     socket closed) at once by reference counting.
     """
 
-    __slots__ = ("abort_reason", "closed", "errors", "response")
+    __slots__ = ("__weakref__", "abort_reason", "closed", "errors", "response")
 
     def __init__(self, response: aiohttp.ClientResponse, request_id: str | None) -> None:
         self.response = response
@@ -562,10 +465,6 @@ class AsyncStream(StreamView):
         async for _ in self:
             pass
         return self._state.final_response()
-
-    def _abort(self, reason: str) -> None:
-        # Called by this module's _Pool when the client closes.
-        self._body.abort(reason)
 
     async def aclose(self) -> None:
         """Stop reading and release the connection (closed unless fully read)."""

@@ -33,8 +33,9 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
-from edgee._tool_loop import ToolLoop, invoke
-from edgee._urllib3_internals import close_pools
+from edgee._tool_loop import ToolLoop
+from edgee._tool_runs import ToolRunStream, run_steps
+from edgee._urllib3_internals import close_pools, is_timeout
 from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
 from edgee.models import (
     CompressResponse,
@@ -43,42 +44,11 @@ from edgee.models import (
     SendResponse,
     StreamChunk,
 )
-from edgee.tools import FunctionTool, ToolCallResult, ToolRunResult
+from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["Edgee", "Stream", "ToolRunStream"]
 
 _FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (args, urllib3's .reason, the cause chain)."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for inner in (
-            *current.args,
-            getattr(current, "reason", None),
-            current.__cause__,
-            current.__context__,
-        ):
-            if isinstance(inner, BaseException):
-                stack.append(inner)
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    """requests reports a read timeout in the body as a ConnectionError around urllib3's."""
-    causes = list(_causes(exc))
-    # urllib3's NewConnectionError (refused, DNS) subclasses its ConnectTimeoutError.
-    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):
-        return False
-    return any(
-        isinstance(c, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
-        for c in causes
-    )
 
 
 class _MapErrors:
@@ -95,7 +65,7 @@ class _MapErrors:
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 message = f"Request timed out: {type(exc).__name__}"
                 raise APITimeoutError(message, request_id=self.request_id) from exc
             message = f"Connection error: {type(exc).__name__}: {exc}"
@@ -230,9 +200,7 @@ class Edgee(ClientBase):
             steps = loop.record(response)
             if not steps:
                 return loop.result(response)
-            for step in steps:
-                value, error = invoke(step)
-                loop.complete(step.call, output=value, error=error)
+            run_steps(loop, steps)
 
     def run_tools_stream(
         self,
@@ -246,7 +214,8 @@ class Edgee(ClientBase):
         """Like :meth:`run_tools`, streaming: yields each :class:`StreamChunk` as it
         arrives and a :class:`~edgee.tools.ToolCallResult` after each tool runs;
         ``.result`` holds the :class:`~edgee.tools.ToolRunResult` at the end."""
-        return ToolRunStream(self, model, ToolLoop(input, tools, max_iterations), options)
+        loop = ToolLoop(input, tools, max_iterations)
+        return ToolRunStream(lambda turn: self.stream(model, turn, **options), loop)
 
     def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
         """Send with retries and read the whole body: (status, lower-cased headers, body)."""
@@ -306,34 +275,6 @@ class Edgee(ClientBase):
             command = flow.send(outcome)
         assert response is not None
         return command, response
-
-
-class ToolRunStream:
-    """The events of a streaming tool run; iterate it, then read :attr:`result`."""
-
-    def __init__(
-        self, client: Edgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
-    ) -> None:
-        self.result: ToolRunResult | None = None
-        self._events = self._run(client, model, loop, options)
-
-    def __iter__(self) -> Iterator[StreamChunk | ToolCallResult]:
-        return self._events
-
-    def _run(
-        self, client: Edgee, model: str, loop: ToolLoop, options: Mapping[str, Any]
-    ) -> Generator[StreamChunk | ToolCallResult, None, None]:
-        while True:
-            with client.stream(model, loop.next_input(), **options) as stream:
-                yield from stream
-                response = stream.final_response()
-            steps = loop.record(response)
-            if not steps:
-                self.result = loop.result(response)
-                return
-            for step in steps:
-                value, error = invoke(step)
-                yield loop.complete(step.call, output=value, error=error)
 
 
 class _Body:
