@@ -18,7 +18,6 @@ import attrs
 
 from edgee._convert import converter
 from edgee._error_mapping import error_from_response, html_summary, is_error_envelope
-from edgee._headers import lower_headers
 from edgee._logging import logger
 from edgee._request import PreparedRequest
 from edgee.errors import APIResponseValidationError, APIStatusError
@@ -37,7 +36,6 @@ __all__ = [
     "attach_headers",
     "chunk_from_completion",
     "follow_redirect",
-    "lower_headers",
     "parse_completion",
     "parse_json",
     "reads_whole_body",

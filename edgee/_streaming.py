@@ -331,6 +331,8 @@ def _events(
             parser.next_event = parser._raise_error  # sticky, now that this generator ends
         raise
     state.events = ()
+    # seam: observer.stream_finished(chunks_received) goes here (and beside the raise above
+    # for a stream that failed): the one place every stream ends, on both clients.
     while True:
         yield DONE
 

@@ -2,20 +2,18 @@
 
 A driver of the sans-IO core: ``_request`` builds the request,
 ``_attempts.attempt_flow`` decides everything about its attempts, this module
-executes its commands with one ``requests.Session``, maps the library's
-failures (:class:`_MapErrors`) and moves body bytes into the stream's
-``_streaming.ChunkParser``. No protocol decision lives here.
+executes its commands with one ``requests.Session`` (failures mapped by
+``_sync_stream.MapErrors``); streams are ``_sync_stream``'s. No protocol
+decision lives here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, overload
 
 import requests
-import urllib3.exceptions
 
 from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
 from edgee._attempts import Head as _Head
@@ -32,44 +30,21 @@ from edgee._request import (
     build_models_request,
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
-from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
+from edgee._streaming import StreamState
+from edgee._sync_stream import MapErrors, Stream
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
-from edgee._urllib3_internals import close_pools, is_timeout
-from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
+from edgee._urllib3_internals import close_pools
+from edgee.errors import APIConnectionError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
     ModelList,
     SendResponse,
-    StreamChunk,
 )
 from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["Edgee", "Stream", "ToolRunStream"]
-
-_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-
-
-class _MapErrors:
-    """``with _MapErrors(request_id):`` turns a requests/urllib3/socket failure into
-    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does)."""
-
-    __slots__ = ("request_id",)
-
-    def __init__(self, request_id: str | None = None) -> None:
-        self.request_id = request_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
-        if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
-            if is_timeout(exc):
-                message = f"Request timed out: {type(exc).__name__}"
-                raise APITimeoutError(message, request_id=self.request_id) from exc
-            message = f"Connection error: {type(exc).__name__}: {exc}"
-            raise APIConnectionError(message, request_id=self.request_id) from exc
 
 
 class Edgee(ClientBase):
@@ -242,7 +217,7 @@ class Edgee(ClientBase):
         flow = attempt_flow(request)
         command = next(flow)
         response: requests.Response | None = None
-        errors = _MapErrors()
+        errors = MapErrors()
         while type(command) is not Deliver:
             outcome: _Head | bytes | APIConnectionError | None = None
             try:
@@ -275,124 +250,3 @@ class Edgee(ClientBase):
             command = flow.send(outcome)
         assert response is not None
         return command, response
-
-
-class _Body:
-    """The response body of one stream and whether its connection was let go.
-
-    Kept apart from :class:`Stream` so the reading generator does not refer to
-    the stream: a stream dropped after ``break`` is freed (and its socket
-    closed) at once by reference counting, without waiting for the cycle GC.
-    """
-
-    __slots__ = ("closed", "errors", "response")
-
-    def __init__(self, response: requests.Response, request_id: str | None) -> None:
-        self.response = response
-        self.errors = _MapErrors(request_id)
-        self.closed = False
-
-    def read(self) -> bytes:
-        """The next bytes of the body (``b""`` at its end); raises mapped errors."""
-        with self.errors:
-            return self.response.raw.read1(READ_SIZE)
-
-    def close(self) -> None:
-        """Drop the connection (it cannot be reused mid-body)."""
-        if not self.closed:
-            self.closed = True
-            self.response.close()
-
-    def drain(self) -> None:
-        """Read the few bytes after [DONE] so the connection returns to the pool."""
-        raw = self.response.raw
-        remaining = DRAIN_LIMIT
-        # Whatever fails here, the stream itself is complete; close() drops the socket.
-        with contextlib.suppress(Exception):
-            while remaining > 0:
-                data = raw.read1(remaining)
-                if not data:
-                    raw.release_conn()
-                    self.closed = True
-                    return
-                remaining -= len(data)
-
-
-def _read_chunks(body: _Body, state: StreamState) -> Generator[StreamChunk, None, None]:
-    """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
-    parser = state.parser
-    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
-    try:
-        while True:
-            event = next_event()
-            if event is need_data:
-                try:
-                    parser.receive_data(body.read())
-                except APIConnectionError as exc:
-                    parser.connection_lost(exc)
-            elif event is done:
-                body.drain()
-                return
-            else:
-                add(event)  # type: ignore[arg-type]
-                yield event  # type: ignore[misc]
-    finally:
-        body.close()
-
-
-class Stream(StreamView):
-    """The chunks of a streaming completion, as they arrive.
-
-    Iterate it for :class:`StreamChunk` objects; use it as a context manager
-    (or call :meth:`close`) so the connection is released even if you stop
-    early. :meth:`final_response` reads the rest and returns everything as one
-    :class:`SendResponse`; :attr:`text_stream` yields only text.
-    """
-
-    def __init__(self, response: requests.Response, state: StreamState) -> None:
-        self._state = state
-        self._body = _Body(response, state.parser.request_id)
-        self._iterator: Iterator[StreamChunk]
-        if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
-            self._body.close()
-            self._iterator = iter(state.whole_chunks())
-        else:
-            self._iterator = _read_chunks(self._body, state)
-
-    def __iter__(self) -> Iterator[StreamChunk]:
-        return self
-
-    def __next__(self) -> StreamChunk:
-        return next(self._iterator)
-
-    @property
-    def text_stream(self) -> Iterator[str]:
-        """Only the text of the first choice, piece by piece."""
-        for chunk in self:
-            text = chunk.text
-            if text:
-                yield text
-
-    def final_response(self) -> SendResponse:
-        """Read what is left and return the whole stream as one :class:`SendResponse`."""
-        for _ in self:
-            pass
-        return self._state.final_response()
-
-    def close(self) -> None:
-        """Stop reading and release the connection (closed unless fully read)."""
-        self._body.close()
-        close = getattr(self._iterator, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Never raise from a finalizer; the interpreter may be shutting down.
-        with contextlib.suppress(Exception):
-            self._body.close()
