@@ -125,14 +125,6 @@ Flow = Generator[Command, Outcome, None]
 _RELEASE = Release()
 
 
-def _log_failure(request: PreparedRequest, error: APIConnectionError, attempt: int) -> None:
-    # str(error), not the error: a log record kept by a handler must not keep the
-    # error's traceback, and so its frames' responses, alive.
-    logger.info(
-        "%s %s failed: %s (attempt %d)", request.method, request.url, str(error), attempt + 1
-    )
-
-
 def attempt_flow(request: PreparedRequest) -> Flow:
     """The commands that carry ``request`` to its final 2xx answer, or raise its error.
 
@@ -145,17 +137,11 @@ def attempt_flow(request: PreparedRequest) -> Flow:
         started = time.monotonic()
         # seam: observer.request_sent(request) goes here.
         sent = yield Send(request)
-        if isinstance(sent, APIConnectionError):
-            # seam: a keep-alive race (the failure came on a reused connection before
-            # any byte of the answer) is resent here at once, uncounted, with no Sleep.
-            _log_failure(request, sent, attempt)
-            delay = retry_delay(
-                attempt, status=None, headers=None, body=None, max_retries=request.max_retries
-            )
-            if delay is None:
-                raise sent
-        else:
-            assert isinstance(sent, Head)
+        failure = sent if isinstance(sent, APIConnectionError) else None
+        delay: float | None = None
+        # seam: a keep-alive race (`failure` on a reused connection before any byte of the
+        # answer) is resent here at once, uncounted, without a Sleep.
+        if isinstance(sent, Head):
             status, headers = sent.status, sent.headers
             # seam: a 1xx interim head is skipped here (read the next head, same attempt).
             logger.debug(
@@ -173,17 +159,12 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                     return
                 # Read inside the flow, so a connection lost mid-body is retried too.
                 body = yield ReadBody()
-                if not isinstance(body, APIConnectionError):
-                    assert isinstance(body, bytes)
+                if isinstance(body, bytes):
                     yield _RELEASE
                     yield Deliver(status, headers, body)
                     return
-                _log_failure(request, body, attempt)
-                delay = retry_delay(
-                    attempt, status=None, headers=None, body=None, max_retries=request.max_retries
-                )
-                if delay is None:
-                    raise body
+                assert isinstance(body, APIConnectionError)
+                failure = body
             elif status < 400:
                 yield _RELEASE
                 request = follow_redirect(request, status, headers, redirects)
@@ -195,7 +176,7 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 if isinstance(error_body, bytes):
                     yield _RELEASE
                 else:
-                    error_body = b""  # the status says enough
+                    error_body = b""  # unreadable: the status says enough
                 delay = retry_delay(
                     attempt,
                     status=status,
@@ -205,6 +186,22 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 )
                 if delay is None:
                     raise error_from_response(status, headers, error_body)
+        if failure is not None:
+            # str(failure), not the error: a log record kept by a handler must not keep
+            # the error's traceback, and so its frames' responses, alive.
+            logger.info(
+                "%s %s failed: %s (attempt %d)",
+                request.method,
+                request.url,
+                str(failure),
+                attempt + 1,
+            )
+            delay = retry_delay(
+                attempt, status=None, headers=None, body=None, max_retries=request.max_retries
+            )
+            if delay is None:
+                raise failure
+        assert delay is not None
         logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
         # seam: observer.retry_scheduled(request, attempt, delay) goes here.
         attempt += 1
