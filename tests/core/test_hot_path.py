@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgee._convert import _make_slow_structure, converter
-from edgee._streaming import _BLOCK, ChunkParser, StreamAccumulator
+from edgee._streaming import _BLOCK, NEED_DATA, ChunkParser, StreamAccumulator
+from edgee._streaming import DONE as DONE_EVENT
 from edgee.errors import ChunkDecodeError, EventTooLargeError, StreamError
 from edgee.models import (
     ErrorResponse,
@@ -165,8 +166,8 @@ def test_the_parser_reads_json_as_json_loads_does(text: str) -> None:
         valid = False
     parser = ChunkParser()
     try:
-        parser.feed(f"data: {text}\n\n".encode())
-        parser.raise_pending()
+        feed(parser, f"data: {text}\n\n".encode())
+        feed(parser, b"")
         rejected = False
     except ChunkDecodeError as exc:
         rejected = "not valid JSON" in str(exc)
@@ -190,11 +191,11 @@ def test_the_parser_reads_json_as_json_loads_does(text: str) -> None:
 def test_json_edge_cases(text: str, ok: bool) -> None:
     parser = ChunkParser()
     if ok:
-        assert len(parser.feed(f"data: {text}\n\n".encode())) == 1
+        assert len(feed(parser, f"data: {text}\n\n".encode())) == 1
     else:
         with pytest.raises(ChunkDecodeError, match="not valid JSON"):
-            parser.feed(f"data: {text}\n\n".encode())
-            parser.raise_pending()
+            feed(parser, f"data: {text}\n\n".encode())
+            feed(parser, b"")
 
 
 def _chunk(content: str | None = None, *, args: str | None = None, index: int = 0) -> StreamChunk:
@@ -280,28 +281,60 @@ def test_feed_messages_is_feed_with_message_events_as_data(
     assert run(bare=True) == run(bare=False)
 
 
-def test_iter_feed_is_feed_taken_lazily() -> None:
-    """iter_feed() gives feed()'s chunks, parsing each only when it is taken."""
+def test_next_event_parses_each_chunk_only_when_it_is_taken() -> None:
+    """Receiving decodes events; each chunk's JSON waits for next_event()."""
     events = b"".join(
         b'data: {"choices":[{"index":0,"delta":{"content":"%d"}}]}\n\n' % i for i in range(5)
     )
-    eager = ChunkParser().feed(events + b"data: [DONE]\n\n")
+    eager = feed(ChunkParser(), events + b"data: [DONE]\n\n")
     parser = ChunkParser()
-    lazy = parser.iter_feed(events + b"data: [DONE]\n\n")
+    parser.receive_data(events + b"data: [DONE]\n\n")
     assert parser.chunks_received == 0  # nothing parsed before it is asked for
-    first = next(lazy)
+    first = parser.next_event()
     assert parser.chunks_received == 1 and not parser.done
-    assert [first, *lazy] == eager
+    assert [first, *(parser.next_event() for _ in range(4))] == eager
+    assert parser.next_event() is DONE_EVENT
     assert parser.done and parser.chunks_received == 5
 
 
-def test_iter_feed_holds_an_error_back_until_the_chunks_before_it_are_taken() -> None:
+def test_an_error_comes_after_the_chunks_before_it_are_taken() -> None:
     good = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
     parser = ChunkParser()
-    chunks = list(parser.iter_feed(good + b"data: {not json}\n\n"))
-    assert len(chunks) == 1
+    parser.receive_data(good + b"data: {not json}\n\n")
+    assert isinstance(parser.next_event(), StreamChunk)
     with pytest.raises(ChunkDecodeError):
-        parser.raise_pending()
+        parser.next_event()
     # No chunk before it: the error comes at once.
     with pytest.raises(ChunkDecodeError):
-        list(ChunkParser().iter_feed(b"data: {not json}\n\n"))
+        feed(ChunkParser(), b"data: {not json}\n\n")
+
+
+# --- the pull parser, taken as the transports take it -----------------------------------
+
+
+def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
+    """Give ``data`` (if any) and take every chunk it completed.
+
+    An error met after some chunks is left for the next call (it is sticky),
+    as a transport delivers those chunks before raising it.
+    """
+    if data:
+        parser.receive_data(data)
+    chunks: list[StreamChunk] = []
+    while True:
+        try:
+            event = parser.next_event()
+        except StreamError:
+            if chunks:
+                return chunks
+            raise
+        if event is NEED_DATA or event is DONE_EVENT:
+            return chunks
+        assert isinstance(event, StreamChunk)
+        chunks.append(event)
+
+
+def finish(parser: ChunkParser) -> list[StreamChunk]:
+    """End of input, then the chunks still to take."""
+    parser.receive_data(b"")
+    return feed(parser, b"")
