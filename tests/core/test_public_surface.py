@@ -16,6 +16,7 @@ EDGEE = {
     "APITimeoutError", "AsyncEdgee", "AsyncStream", "AuthenticationError", "BadRequestError",
     "Choice", "ChunkDecodeError", "ClientStateError", "CompressResponse", "Compression",
     "ConfigurationError", "ConflictError", "ContentPart", "CountTokensResponse", "Edgee",
+    "API_ENDPOINT", "COMPRESSION_HEADERS", "DEFAULT_BASE_URL",
     "EdgeeConfig", "EdgeeError", "EdgeeWarning", "EventTooLargeError", "FunctionCall",
     "FunctionCallDelta", "FunctionDefinition", "ImageUrl", "IncompleteStreamError",
     "InputObject", "InputTokensDetails", "InternalServerError", "Message", "Model",
