@@ -14,6 +14,9 @@ automatically when ``edgee`` is installed) provides it as the ``edgee_gateway`` 
 This package uses only the standard library and does not import the rest of ``edgee``.
 """
 
-from edgee.testing._gateway import FakeGateway, Headers, RecordedRequest, split_words
+from edgee.testing._exchange import RecordedRequest
+from edgee.testing._gateway import FakeGateway
+from edgee.testing._headers import Headers
+from edgee.testing._text import split_words
 
 __all__ = ["FakeGateway", "Headers", "RecordedRequest", "split_words"]
