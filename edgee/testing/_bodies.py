@@ -1,5 +1,5 @@
-"""JSON bodies the gateway answers with, other than chat completions: error envelopes,
-the model list, token counts and compression.
+"""JSON bodies the gateway answers with, other than chat completions and compression
+(`_compress`): error envelopes, the model list, token counts.
 
 Every function returns plain dicts (the gateway never imports the rest of ``edgee``);
 `dumps` encodes them the way real providers do.
@@ -15,7 +15,6 @@ from edgee.testing._text import prompt_words, provider_of
 
 __all__ = [
     "DONE_EVENT",
-    "compress_answer",
     "count_tokens_answer",
     "data_event",
     "default_error_type",
@@ -29,10 +28,6 @@ _MODEL_CATALOGUE = (
     "anthropic/claude-3-5-sonnet",
     "mistral/mistral-large-latest",
     "google/gemini-1.5-pro",
-)
-# Words the echo compressor drops: a stand-in for the gateway's real compression.
-_FILLER_WORDS = frozenset(
-    {"a", "an", "the", "very", "really", "just", "please", "basically", "actually", "quite"}
 )
 
 
@@ -53,26 +48,25 @@ def error_body(message: str, type_: str | None, code: str | None, param: str | N
 
 
 def default_error_type(status: int) -> str:
+    """The documented error ``type`` for `status` (GATEWAY.md lists exactly seven)."""
     known = {
-        400: "invalid_request_error",
         401: "authentication_error",
         403: "permission_error",
         404: "not_found_error",
-        405: "invalid_request_error",
-        409: "conflict_error",
-        413: "invalid_request_error",
-        422: "invalid_request_error",
         429: "rate_limit_error",
+        # A bad gateway means the upstream provider failed.
+        502: "provider_error",
     }
-    return known.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return known.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
-def models_body(default_model: str, provider: str | None = None) -> Any:
-    """``GET /v1/models``: the gateway's default model first, then a small catalogue."""
+def models_body(default_model: str) -> Any:
+    """``GET /v1/models``: the gateway's default model first, then a small catalogue.
+
+    Always the whole list: the ``provider`` query is documented as not implemented yet.
+    """
     default = default_model if "/" in default_model else f"openai/{default_model}"
     names = [default, *(name for name in _MODEL_CATALOGUE if name != default)]
-    if provider is not None:
-        names = [name for name in names if provider_of(name) == provider]
     return {
         "object": "list",
         "data": [
@@ -83,34 +77,5 @@ def models_body(default_model: str, provider: str | None = None) -> Any:
 
 
 def count_tokens_answer(body: Mapping[str, Any]) -> Any:
-    """``POST /v1/count_tokens``: the prompt's word count."""
-    return {"input_tokens": prompt_words(body), "model": body.get("model")}
-
-
-def compress_answer(body: Mapping[str, Any]) -> Any:
-    """A deterministic /v1/compress answer: filler words removed from string contents."""
-    messages = []
-    before = after = 0
-    for message in body["messages"]:
-        compressed = dict(message) if isinstance(message, dict) else {"content": message}
-        content = compressed.get("content")
-        if isinstance(content, str):
-            words = content.split()
-            kept = [w for w in words if w.lower().strip(",.!?") not in _FILLER_WORDS]
-            before += len(words)
-            after += len(kept)
-            compressed["content"] = " ".join(kept)
-        messages.append(compressed)
-    saved = before - after
-    return {
-        "model": body.get("model"),
-        "messages": messages,
-        "compression": {
-            "saved_tokens": saved,
-            "cost_savings": saved * 3,
-            "reduction": round(100.0 * saved / before, 2) if before else 0.0,
-            "time_ms": 1,
-        },
-        "original_tokens": before,
-        "compressed_tokens": after,
-    }
+    """``POST /v1/count_tokens``: ``{input_tokens}``, the words of `messages` and `system`."""
+    return {"input_tokens": prompt_words(body)}

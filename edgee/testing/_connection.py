@@ -13,10 +13,12 @@ import contextlib
 import socket
 import struct
 import time
+from collections.abc import Iterable
 
+from edgee.testing._codings import Compressor, compress_piece, compress_whole, new_compressor
 from edgee.testing._headers import HeaderList
 from edgee.testing._readers import RequestHead, read_body, read_head
-from edgee.testing._writers import LAST_CHUNK, frame_chunk, head_bytes
+from edgee.testing._writers import LAST_CHUNK, frame_chunk, head_bytes, interim_bytes
 
 __all__ = ["Connection", "PeerGoneError"]
 
@@ -40,6 +42,7 @@ class Connection:
         self.must_close = False  # close after the current response
         self.http11 = True
         self._framing = "length"  # "chunked" | "close" | "length" for the current response
+        self._compressor: Compressor | None = None  # the current body's content coding
 
     # -- reading ------------------------------------------------------------------------
 
@@ -62,6 +65,12 @@ class Connection:
         self.writer.write(data)
         await self.writer.drain()
 
+    async def send_interim(self, statuses: Iterable[int]) -> None:
+        """Send 1xx interim responses (never to an HTTP/1.0 client, RFC 9110 15.2)."""
+        if self.http11:
+            for status in statuses:
+                await self.write(interim_bytes(status))
+
     async def send_head(
         self,
         status: int,
@@ -70,8 +79,13 @@ class Connection:
         content_type: str | None,
         chunked: bool,
         content_length: int | None = None,
+        coding: str | None = None,
     ) -> None:
-        """Send the status line and headers; the body framing follows from the arguments."""
+        """Send the status line and headers; the body framing follows from the arguments.
+
+        With `coding` (``gzip``/``deflate``), the body sent by `send_piece` is compressed
+        piece by piece; `send_full` compresses a whole body itself.
+        """
         if content_length is not None:
             self._framing = "length"
         elif chunked and self.http11:
@@ -80,6 +94,12 @@ class Connection:
             # Close-delimited body: the end of the body is the end of the connection.
             self._framing = "close"
             self.must_close = True
+        self._compressor = None
+        if coding is not None and coding != "identity":
+            if not any(name.lower() == "content-encoding" for name, _ in headers):
+                headers = [("Content-Encoding", coding), *headers]
+            if content_length is None:
+                self._compressor = new_compressor(coding)
         await self.write(
             head_bytes(
                 status,
@@ -92,12 +112,19 @@ class Connection:
         )
 
     async def send_piece(self, data: bytes) -> None:
-        """Send part of the body, framed as one HTTP chunk when the body is chunked."""
+        """Send part of the body (compressed and flushed when coded), framed as one HTTP
+        chunk when the body is chunked."""
+        if self._compressor is not None:
+            data = compress_piece(self._compressor, data)
         if self._framing == "chunked":
             data = frame_chunk(data)
         await self.write(data)
 
     async def end_body(self) -> None:
+        if self._compressor is not None:
+            tail, self._compressor = self._compressor.flush(), None
+            if tail:
+                await self.write(frame_chunk(tail) if self._framing == "chunked" else tail)
         if self._framing == "chunked":
             await self.write(LAST_CHUNK)
 
@@ -109,12 +136,22 @@ class Connection:
         *,
         content_type: str | None = "application/json",
         close_delimited: bool = False,
+        coding: str | None = None,
     ) -> None:
-        """Send a whole response: Content-Length body, or close-delimited when asked."""
+        """Send a whole response: Content-Length body, or close-delimited when asked;
+        compressed at once with `coding`."""
+        if coding is not None and coding != "identity":
+            body = compress_whole(body, coding)
         length = None if close_delimited else len(body)
         await self.send_head(
-            status, headers, content_type=content_type, chunked=False, content_length=length
+            status,
+            headers,
+            content_type=content_type,
+            chunked=False,
+            content_length=length,
+            coding=coding,
         )
+        self._compressor = None  # the body is already coded as a whole
         await self.write(body)
 
     # -- time and failures --------------------------------------------------------------

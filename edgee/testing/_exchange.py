@@ -13,7 +13,7 @@ from edgee.testing._bodies import data_event
 from edgee.testing._headers import HeaderList, Headers
 from edgee.testing._text import echo_text, split_words
 
-__all__ = ["Exchange", "RecordedRequest"]
+__all__ = ["Exchange", "RecordedRequest", "json_schema_of"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,29 @@ class RecordedRequest:
         """True when the JSON body asked for a streamed answer (``"stream": true``)."""
         return isinstance(self.json, dict) and self.json.get("stream") is True
 
+    @property
+    def response_format(self) -> Any:
+        """The body's ``response_format``, or ``None``."""
+        return self.json.get("response_format") if isinstance(self.json, dict) else None
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        """The ``json_schema`` object of a ``{"type": "json_schema", ...}`` response format
+        (with its ``name``, ``schema`` and ``strict``), or ``None`` when the request did not
+        ask for a structured answer (or asked malformedly: no ``name`` or ``schema``)."""
+        return json_schema_of(self.json)
+
+
+def json_schema_of(body: Any) -> dict[str, Any] | None:
+    """The well-formed ``response_format.json_schema`` object of a chat body, or ``None``."""
+    fmt = body.get("response_format") if isinstance(body, dict) else None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    spec = fmt.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        return None
+    return spec if isinstance(spec.get("schema"), dict) else None
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -50,6 +73,11 @@ class Exchange:
     provider: str
     stream: bool
     include_usage: bool
+    default_coding: str | None = None  # the gateway's content coding, if any
+
+    def coding(self, own: str | None) -> str | None:
+        """A reply's own content coding, else the gateway's default."""
+        return own if own is not None else self.default_coding
 
     def base_headers(self) -> HeaderList:
         return [("x-request-id", self.request_id), ("X-Edgee-Provider", self.provider)]

@@ -1,29 +1,29 @@
-"""The `FakeGateway` façade: construction, observation and the ``reply_*`` scripting API.
+"""The `FakeGateway` façade: construction and the ``reply_*`` scripting API.
 
-Serving lives in `_server`, routing in `_routes`, the replies in `_replies`; this module
-only turns friendly arguments into checked, queued replies and exposes what was recorded.
+Serving and observation live in `_server`, routing in `_routes`, the answers in
+`_completion` and `_replies`, argument checks in `_script`; this module only turns
+friendly arguments into queued replies, and documents them.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from edgee.testing._bodies import default_error_type, dumps, error_body
-from edgee.testing._exchange import RecordedRequest
-from edgee.testing._headers import checked_headers
-from edgee.testing._replies import (
-    BrokenStreamReply,
-    CompletionReply,
-    FullReply,
-    RawReply,
-    ToolCallSpec,
+from edgee.testing._codings import check_coding
+from edgee.testing._completion import CompletionReply
+from edgee.testing._replies import BrokenStreamReply, FullReply, RawReply
+from edgee.testing._script import (
+    checked_after,
+    checked_compression,
+    checked_delay,
+    delivery,
+    tool_call_specs,
 )
 from edgee.testing._server import GatewayServer
-from edgee.testing._text import split_words
+from edgee.testing._text import fragment, split_words
 from edgee.testing._writers import phrase
 
 __all__ = ["FakeGateway"]
@@ -34,13 +34,23 @@ class FakeGateway(GatewayServer):
 
     Use it as a context manager (``with FakeGateway() as gw:``), or call `start` and
     `stop`. Point a client at `url` with `api_key`. Each ``reply_*`` call queues one
-    scripted answer for the next ``POST /v1/chat/completions`` (first in, first out);
+    scripted answer for the next ``POST /v1/chat/completions`` (first in, first out;
+    `reply_error` and `reply_json` also answer the next count-tokens or compress request);
     with nothing queued the gateway is an echo model that answers with the last user
     message, word by word. Every request is recorded in `requests`.
 
-    Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``; anything else gets a 404
-    error envelope. With `require_auth`, every request must carry
-    ``Authorization: Bearer <api_key>`` or gets a 401 (which consumes no scripted reply).
+    Endpoints, as the gateway documents them: ``POST /v1/chat/completions``,
+    ``GET /v1/models`` (the whole list; ``provider`` is ignored), ``POST /v1/count_tokens``
+    (``{input_tokens}``) and ``POST /v1/compress`` (the payload back, compressed, with a
+    ``compression`` report); anything else gets a 404 error envelope. With `require_auth`,
+    every request must carry ``Authorization: Bearer <api_key>`` or gets a 401 (which
+    consumes no scripted reply).
+
+    ``content_encoding="gzip"`` or ``"deflate"`` compresses every JSON and event-stream
+    answer (a reply's own `content_encoding` wins; ``"identity"`` turns it off). With
+    ``tls=True`` the gateway serves HTTPS with a throwaway CA (needs ``trustme``): `url`
+    starts with ``https://``, `ca_path` is the CA bundle and `client_ssl_context()` a
+    client context trusting it.
     """
 
     def __init__(
@@ -51,11 +61,19 @@ class FakeGateway(GatewayServer):
         port: int = 0,
         model: str = "gpt-4o",
         require_auth: bool = True,
+        content_encoding: str | None = None,
+        tls: bool = False,
     ) -> None:
-        super().__init__(api_key, host=host, port=port, model=model, require_auth=require_auth)
+        super().__init__(
+            api_key,
+            host=host,
+            port=port,
+            model=model,
+            require_auth=require_auth,
+            content_encoding=check_coding(content_encoding),
+            tls=tls,
+        )
         self._call_numbers = itertools.count(1)
-
-    # -- lifecycle ----------------------------------------------------------------------
 
     def __enter__(self) -> FakeGateway:
         return self.start()
@@ -68,64 +86,20 @@ class FakeGateway(GatewayServer):
         where = f" {self.url}" if self.port else ""
         return f"<FakeGateway {state}{where}>"
 
-    # -- observation --------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, in arrival order (a snapshot copy)."""
-        with self._lock:
-            return list(self._requests)
-
-    @property
-    def last_request(self) -> RecordedRequest:
-        """The most recent request; raises `LookupError` if none arrived yet."""
-        with self._lock:
-            if not self._requests:
-                raise LookupError("FakeGateway has received no request")
-            return self._requests[-1]
-
-    def clear_requests(self) -> None:
-        """Forget the requests recorded so far (a long soak would otherwise keep them all)."""
-        with self._lock:
-            self._requests.clear()
-
-    @property
-    def connections_opened(self) -> int:
-        """How many TCP connections the gateway has accepted in total."""
-        with self._lock:
-            return self._connections_opened
-
-    @property
-    def open_connections(self) -> int:
-        """How many client connections are open right now (for connection-leak tests)."""
-        with self._lock:
-            return self._open_connections
-
-    @property
-    def pending_replies(self) -> int:
-        """How many scripted replies are still waiting for a request."""
-        with self._lock:
-            return len(self._replies)
-
-    def wait_until_idle(self, timeout: float = 2.0) -> bool:
-        """Wait until no client connection is open; returns whether that happened in time.
-
-        The server notices a client's close asynchronously, so leak tests poll with this.
-        """
-        deadline = time.monotonic() + timeout
-        while self.open_connections:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.005)
-        return True
-
     # -- scripting ----------------------------------------------------------------------
+    #
+    # Wire options shared by the answers (reply_text, reply_tool_calls, reply_structured,
+    # reply_refusal): `headers` add to (or replace) the response headers; `fallback` names
+    # the provider that answered instead (X-Edgee-Provider, plus X-Edgee-Fallback-Used: 1);
+    # `delay` pauses between stream chunks (before the body when not streaming);
+    # `chunked=False` sends a close-delimited body; `content_encoding` ("gzip",
+    # "deflate", "identity") compresses the body, a stream event by event (each event
+    # compressed and flushed as its own HTTP chunk); `interim` lists 1xx statuses (e.g.
+    # [103]) sent before the final response (not to HTTP/1.0 clients).
 
     def set_default_delay(self, seconds: float) -> None:
         """Seconds the echo model waits between stream chunks (and before a whole answer)."""
-        if seconds < 0:
-            raise ValueError("delay must be >= 0")
-        self.default_delay = seconds
+        self.default_delay = checked_delay(seconds)
 
     def reply_text(
         self,
@@ -136,8 +110,11 @@ class FakeGateway(GatewayServer):
         usage: dict[str, Any] | None = None,
         compression: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        fallback: str | None = None,
         delay: float = 0.0,
         chunked: bool = True,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
     ) -> None:
         """Queue a text answer.
 
@@ -146,10 +123,9 @@ class FakeGateway(GatewayServer):
         then ``data: [DONE]``. `usage` (default: word counts) and `compression` ride on the
         finish chunk, or on an extra chunk with empty ``choices`` when the request set
         ``stream_options.include_usage``. With neither `text` nor `chunks` the request is
-        echoed. `delay` is the pause between chunks (before the body when not streaming).
-        ``chunked=False`` sends a close-delimited body instead of chunked encoding (a
-        non-streaming answer otherwise has a Content-Length). `headers` are added to (or
-        replace) the response headers.
+        echoed. `compression` takes the chat shape: integer ``saved_tokens``,
+        ``cost_savings`` (micro-USD) and ``time_ms``, ``reduction`` a float percent
+        (`ValueError` otherwise). See above for the wire options.
         """
         if chunks is not None and text is not None and "".join(chunks) != text:
             raise ValueError("text and chunks disagree; give one of them")
@@ -165,10 +141,15 @@ class FakeGateway(GatewayServer):
                 pieces=pieces,
                 finish_reason=finish_reason,
                 usage=usage,
-                compression=compression,
-                headers=checked_headers(headers),
-                delay=_checked_delay(delay),
-                chunked=chunked,
+                compression=checked_compression(compression),
+                delivery=delivery(
+                    headers=headers,
+                    fallback=fallback,
+                    interim=interim,
+                    content_encoding=content_encoding,
+                    chunked=chunked,
+                    delay=delay,
+                ),
             )
         )
 
@@ -180,6 +161,10 @@ class FakeGateway(GatewayServer):
         fragments: int = 3,
         usage: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        fallback: str | None = None,
+        delay: float = 0.0,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
     ) -> None:
         """Queue an answer that calls tools, with ``finish_reason: "tool_calls"``.
 
@@ -192,25 +177,103 @@ class FakeGateway(GatewayServer):
         """
         if fragments < 1:
             raise ValueError("fragments must be >= 1")
-        specs = []
-        for call in calls:
-            name = call.get("name")
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"tool call without a name: {call!r}")
-            arguments = call.get("arguments", "{}")
-            if not isinstance(arguments, str):
-                arguments = json.dumps(arguments)
-            call_id = call.get("id")
-            if call_id is None:
-                call_id = f"call_{next(self._call_numbers)}"
-            specs.append(ToolCallSpec(id=str(call_id), name=name, arguments=arguments))
         self._queue(
             CompletionReply(
                 pieces=tuple(split_words(text)) if text is not None else (),
-                tool_calls=tuple(specs),
+                tool_calls=tool_call_specs(calls, self._call_numbers),
                 fragments=fragments,
                 usage=usage,
-                headers=checked_headers(headers),
+                delivery=delivery(
+                    headers=headers,
+                    fallback=fallback,
+                    interim=interim,
+                    content_encoding=content_encoding,
+                    delay=delay,
+                ),
+            )
+        )
+
+    def reply_structured(
+        self,
+        value: Any,
+        *,
+        chunks: list[str] | None = None,
+        fragments: int = 5,
+        require_schema: bool = False,
+        finish_reason: str = "stop",
+        usage: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        fallback: str | None = None,
+        delay: float = 0.0,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
+    ) -> None:
+        """Queue a structured-output answer: `value` encoded as JSON is the content.
+
+        A `str` `value` is sent as it is (to script invalid or cut JSON, with e.g.
+        ``finish_reason="length"``). Streamed, the JSON text comes in `fragments` pieces
+        of about equal length, or exactly as `chunks` (which must join to it). The request's
+        ``response_format`` is recorded (see `RecordedRequest.json_schema`); with
+        `require_schema`, a request without a well-formed
+        ``{"type": "json_schema", "json_schema": {"name", "schema", ...}}`` gets a 400
+        ``invalid_request_error`` (param ``response_format``) instead, consuming the reply.
+        """
+        content = value if isinstance(value, str) else dumps(value).decode("utf-8")
+        if fragments < 1:
+            raise ValueError("fragments must be >= 1")
+        if chunks is not None and "".join(chunks) != content:
+            raise ValueError("chunks must join to the JSON content")
+        pieces = tuple(chunks) if chunks is not None else tuple(fragment(content, fragments))
+        self._queue(
+            CompletionReply(
+                pieces=pieces,
+                finish_reason=finish_reason,
+                usage=usage,
+                require_schema=require_schema,
+                delivery=delivery(
+                    headers=headers,
+                    fallback=fallback,
+                    interim=interim,
+                    content_encoding=content_encoding,
+                    delay=delay,
+                ),
+            )
+        )
+
+    def reply_refusal(
+        self,
+        refusal: str = "I'm sorry, I can't help with that.",
+        *,
+        chunks: list[str] | None = None,
+        finish_reason: str = "stop",
+        usage: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        fallback: str | None = None,
+        delay: float = 0.0,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
+    ) -> None:
+        """Queue a refusal: ``message.refusal`` set and ``content`` null.
+
+        Streamed, a role chunk with ``content: null``, then ``delta.refusal`` pieces (one
+        per item of `chunks`, else the words of `refusal`), the finish chunk, ``[DONE]``.
+        """
+        if chunks is not None and "".join(chunks) != refusal:
+            raise ValueError("refusal and chunks disagree; give one of them")
+        pieces = tuple(chunks) if chunks is not None else tuple(split_words(refusal))
+        self._queue(
+            CompletionReply(
+                pieces=(),
+                refusal=pieces,
+                finish_reason=finish_reason,
+                usage=usage,
+                delivery=delivery(
+                    headers=headers,
+                    fallback=fallback,
+                    interim=interim,
+                    content_encoding=content_encoding,
+                    delay=delay,
+                ),
             )
         )
 
@@ -224,13 +287,17 @@ class FakeGateway(GatewayServer):
         param: str | None = None,
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
     ) -> None:
         """Queue an HTTP error (for stream and non-stream requests alike).
 
         The body is ``{"error": {"message", "type", "code", "param"}}`` unless `body` gives
-        raw bytes. `message` defaults to the status phrase and `type` to the usual one for
-        the status (``rate_limit_error`` for 429, ``api_error`` for 5xx, ...). `headers`
-        adds e.g. ``{"Retry-After": "0"}``.
+        raw bytes. `message` defaults to the status phrase and `type` to the documented one
+        for the status: ``authentication_error`` (401), ``permission_error`` (403),
+        ``not_found_error`` (404), ``rate_limit_error`` (429), ``provider_error`` (502),
+        ``server_error`` (other 5xx), else ``invalid_request_error``. `headers` adds e.g.
+        ``{"Retry-After": "0"}``.
         """
         if not 100 <= status <= 999:
             raise ValueError(f"invalid HTTP status {status}")
@@ -243,7 +310,22 @@ class FakeGateway(GatewayServer):
                     param,
                 )
             )
-        self._queue(FullReply(status=status, body=body, headers=checked_headers(headers)))
+        wire = delivery(headers=headers, interim=interim, content_encoding=content_encoding)
+        self._queue(FullReply(status=status, body=body, delivery=wire))
+
+    def reply_json(
+        self,
+        obj: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        content_encoding: str | None = None,
+        interim: Iterable[int] = (),
+    ) -> None:
+        """Queue `obj` as a JSON body with `status`, whatever the request asked for (e.g. a
+        whole ``chat.completion`` for a stream request)."""
+        wire = delivery(headers=headers, interim=interim, content_encoding=content_encoding)
+        self._queue(FullReply(status=status, body=dumps(obj), delivery=wire))
 
     def reply_stream_error(
         self,
@@ -260,7 +342,7 @@ class FakeGateway(GatewayServer):
         payload = dumps(error_body(message, "provider_error", code, None))
         self._queue(
             BrokenStreamReply(
-                action="error", after=_checked_after(after), payload=payload, as_event=as_event
+                action="error", after=checked_after(after), payload=payload, as_event=as_event
             )
         )
 
@@ -269,7 +351,7 @@ class FakeGateway(GatewayServer):
         (not valid JSON by default), followed by ``[DONE]``. A non-streaming request gets
         `payload` as a 200 body."""
         self._queue(
-            BrokenStreamReply(action="malformed", after=_checked_after(after), payload=payload)
+            BrokenStreamReply(action="malformed", after=checked_after(after), payload=payload)
         )
 
     def reply_reset(self, after: int = 1) -> None:
@@ -287,7 +369,7 @@ class FakeGateway(GatewayServer):
         non-streaming request stalls before the status line."""
         if after < -1:
             raise ValueError("after must be >= -1")
-        self._queue(BrokenStreamReply(action="stall", after=after, seconds=_checked_delay(seconds)))
+        self._queue(BrokenStreamReply(action="stall", after=after, seconds=checked_delay(seconds)))
 
     def reply_raw(
         self,
@@ -317,22 +399,3 @@ class FakeGateway(GatewayServer):
                 data=data, close=close or reset, drip=float(drip), reset=reset, stall=float(stall)
             )
         )
-
-    def reply_json(
-        self, obj: Any, *, status: int = 200, headers: dict[str, str] | None = None
-    ) -> None:
-        """Queue `obj` as a JSON body with `status`, whatever the request asked for (e.g. a
-        whole ``chat.completion`` for a stream request)."""
-        self._queue(FullReply(status=status, body=dumps(obj), headers=checked_headers(headers)))
-
-
-def _checked_delay(seconds: float) -> float:
-    if seconds < 0:
-        raise ValueError("delay must be >= 0")
-    return float(seconds)
-
-
-def _checked_after(after: int) -> int:
-    if after < 0:
-        raise ValueError("after must be >= 0")
-    return after

@@ -17,18 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from edgee.testing._bodies import (
-    compress_answer,
     count_tokens_answer,
     default_error_type,
     dumps,
     error_body,
     models_body,
 )
+from edgee.testing._completion import CompletionReply
+from edgee.testing._compress import compress_payload, compressible
 from edgee.testing._connection import Connection
 from edgee.testing._exchange import Exchange, RecordedRequest
-from edgee.testing._headers import HeaderList, merge_headers
+from edgee.testing._headers import HeaderList
 from edgee.testing._readers import RequestHead
-from edgee.testing._replies import CompletionReply, FullReply, Reply
+from edgee.testing._replies import Delivery, FullReply, Reply
 from edgee.testing._text import provider_of
 
 __all__ = ["ROUTES", "GatewayState", "Request", "Route", "dispatch"]
@@ -41,6 +42,7 @@ class GatewayState(Protocol):
     model: str
     require_auth: bool
     default_delay: float
+    content_encoding: str | None
 
     def record(self, request: RecordedRequest) -> None: ...
 
@@ -71,7 +73,8 @@ class Request:
         return urllib.parse.parse_qs(self.record.path.partition("?")[2])
 
     async def send_json(self, obj: Any, status: int = 200) -> None:
-        await self.conn.send_full(status, self.base_headers, dumps(obj))
+        coding = self.state.content_encoding
+        await self.conn.send_full(status, self.base_headers, dumps(obj), coding=coding)
 
     async def fail(
         self,
@@ -85,7 +88,9 @@ class Request:
     ) -> None:
         """Answer the error envelope with `status` (type from the status by default)."""
         envelope = error_body(message, type_ or default_error_type(status), code, param)
-        await self.conn.send_full(status, self.base_headers + (extra or []), dumps(envelope))
+        headers = self.base_headers + (extra or [])
+        coding = self.state.content_encoding
+        await self.conn.send_full(status, headers, dumps(envelope), coding=coding)
 
     async def send_scripted_full(self) -> bool:
         """Send a scripted whole-body reply (error or JSON) queued first, if there is one:
@@ -93,8 +98,8 @@ class Request:
         scripted = self.state.pop_reply(full_only=True)
         if not isinstance(scripted, FullReply):
             return False
-        headers = merge_headers(self.base_headers, scripted.headers)
-        await self.conn.send_full(scripted.status, headers, scripted.body)
+        coding = scripted.delivery.coding
+        await scripted.send(self.conn, self.base_headers, coding or self.state.content_encoding)
         return True
 
 
@@ -110,20 +115,37 @@ class Route:
 
 
 async def _models(req: Request) -> None:
-    provider = req.query.get("provider", [None])[0]
-    await req.send_json(models_body(req.state.model, provider))
+    # The ``provider`` query is documented as not implemented: the whole list comes back.
+    await req.send_json(models_body(req.state.model))
 
 
-def _messages_ok(body: Any) -> bool:
-    return isinstance(body, dict) and isinstance(body.get("messages"), list)
+_TOKENIZERS = ("cl100k_base", "o200k_base")
+
+
+def _count_tokens_problem(body: Any) -> tuple[str, str] | None:
+    """What is wrong with a count-tokens body, as ``(message, param)``, or ``None``."""
+    if not isinstance(body, dict):
+        return "The request body is not a JSON object", ""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "'model' is required and must be a string", "model"
+    if not isinstance(body.get("messages"), list):
+        return "'messages' is required and must be a list", "messages"
+    system = body.get("system")
+    if system is not None and not isinstance(system, (str, list)):
+        return "'system' must be a string or a list of content parts", "system"
+    tokenizer = body.get("tokenizer")
+    if tokenizer is not None and tokenizer not in _TOKENIZERS:
+        return f"'tokenizer' must be one of {', '.join(_TOKENIZERS)}", "tokenizer"
+    return None
 
 
 async def _count_tokens(req: Request) -> None:
     body = req.record.json
-    if not _messages_ok(body):
-        await req.fail(
-            400, "'messages' is required and must be a list", "invalid_value", "messages"
-        )
+    problem = _count_tokens_problem(body)
+    if problem is not None:
+        message, param = problem
+        await req.fail(400, message, "invalid_value", param or None)
         return
     if not await req.send_scripted_full():
         await req.send_json(count_tokens_answer(body))
@@ -131,13 +153,14 @@ async def _count_tokens(req: Request) -> None:
 
 async def _compress(req: Request) -> None:
     body = req.record.json
-    if not _messages_ok(body):
-        await req.fail(
-            400, "'messages' is required and must be a list", "invalid_value", "messages"
-        )
+    if not compressible(body):
+        message = "a chat, messages or responses payload is required ('messages' or 'input')"
+        await req.fail(400, message, "invalid_value", "messages")
         return
     if not await req.send_scripted_full():
-        await req.send_json(compress_answer(body))
+        header = req.record.headers.get("x-edgee-compression-model")
+        model = body.get("compression_model") or header
+        await req.send_json(compress_payload(body, compression_model=model))
 
 
 async def _chat(req: Request) -> None:
@@ -166,9 +189,10 @@ async def _chat(req: Request) -> None:
         stream=body.get("stream") is True,
         include_usage=isinstance(stream_options, dict)
         and stream_options.get("include_usage") is True,
+        default_coding=req.state.content_encoding,
     )
     if reply is None:
-        reply = CompletionReply(delay=req.state.default_delay)
+        reply = CompletionReply(delivery=Delivery(delay=req.state.default_delay))
     await reply.respond(req.conn, exchange)
 
 

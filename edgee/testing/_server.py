@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import itertools
 import socket
+import ssl
 import threading
+import time
+import weakref
 from collections import deque
 from typing import Any, TypeVar
 
@@ -23,6 +26,7 @@ from edgee.testing._readers import MAX_HEAD_BYTES, BadRequestError
 from edgee.testing._replies import FullReply, Reply
 from edgee.testing._routes import dispatch
 from edgee.testing._text import provider_of
+from edgee.testing._tls import ThrowawayCA
 
 __all__ = ["GatewayServer"]
 
@@ -33,9 +37,22 @@ class GatewayServer:
     """Serves HTTP/1.1 on `host`:`port` from a background thread (see `FakeGateway`)."""
 
     def __init__(
-        self, api_key: str, *, host: str, port: int, model: str, require_auth: bool
+        self,
+        api_key: str,
+        *,
+        host: str,
+        port: int,
+        model: str,
+        require_auth: bool,
+        content_encoding: str | None,
+        tls: bool,
     ) -> None:
         self.api_key = api_key
+        self.content_encoding = content_encoding
+        self._ca: ThrowawayCA | None = None
+        if tls:
+            self._ca = ThrowawayCA()
+            weakref.finalize(self, self._ca.remove)
         self.host = host
         self.port = port
         self.model = model
@@ -74,6 +91,57 @@ class GatewayServer:
         with self._lock:
             self._replies.append(reply)
 
+    # -- observation --------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order (a snapshot copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        """The most recent request; raises `LookupError` if none arrived yet."""
+        with self._lock:
+            if not self._requests:
+                raise LookupError("FakeGateway has received no request")
+            return self._requests[-1]
+
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far (a long soak would otherwise keep them all)."""
+        with self._lock:
+            self._requests.clear()
+
+    @property
+    def connections_opened(self) -> int:
+        """How many TCP connections the gateway has accepted in total."""
+        with self._lock:
+            return self._connections_opened
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections are open right now (for connection-leak tests)."""
+        with self._lock:
+            return self._open_connections
+
+    @property
+    def pending_replies(self) -> int:
+        """How many scripted replies are still waiting for a request."""
+        with self._lock:
+            return len(self._replies)
+
+    def wait_until_idle(self, timeout: float = 2.0) -> bool:
+        """Wait until no client connection is open; returns whether that happened in time.
+
+        The server notices a client's close asynchronously, so leak tests poll with this.
+        """
+        deadline = time.monotonic() + timeout
+        while self.open_connections:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
     # -- lifecycle ----------------------------------------------------------------------
 
     @property
@@ -82,7 +150,27 @@ class GatewayServer:
         if self.port == 0:
             raise RuntimeError("FakeGateway is not started: its port is not known yet")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._ca is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def tls(self) -> bool:
+        """Whether the gateway serves HTTPS."""
+        return self._ca is not None
+
+    @property
+    def ca_path(self) -> str:
+        """Path of the PEM bundle of the throwaway CA that signed the gateway's certificate
+        (``tls=True`` only); the file lives as long as the gateway object."""
+        if self._ca is None:
+            raise RuntimeError("FakeGateway was not created with tls=True")
+        return self._ca.ca_path
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A new client `ssl.SSLContext` trusting only the gateway's CA (``tls=True`` only)."""
+        if self._ca is None:
+            raise RuntimeError("FakeGateway was not created with tls=True")
+        return self._ca.client_context()
 
     def start(self: _Self) -> _Self:
         """Start serving in a background thread; returns self. The port is bound on return.
@@ -124,8 +212,11 @@ class GatewayServer:
         asyncio.set_event_loop(loop)
         try:
             try:
+                context = self._ca.server_context() if self._ca is not None else None
                 self._server = loop.run_until_complete(
-                    asyncio.start_server(self._serve_connection, sock=sock, limit=MAX_HEAD_BYTES)
+                    asyncio.start_server(
+                        self._serve_connection, sock=sock, limit=MAX_HEAD_BYTES, ssl=context
+                    )
                 )
             except BaseException as exc:  # reported to start() in the caller's thread
                 failure.append(exc)

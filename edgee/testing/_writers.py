@@ -10,7 +10,7 @@ from __future__ import annotations
 import http
 from collections.abc import Iterable
 
-__all__ = ["LAST_CHUNK", "frame_chunk", "head_bytes", "phrase"]
+__all__ = ["LAST_CHUNK", "frame_chunk", "head_bytes", "interim_bytes", "phrase"]
 
 LAST_CHUNK = b"0\r\n\r\n"
 
@@ -53,3 +53,11 @@ def head_bytes(
 def frame_chunk(data: bytes) -> bytes:
     """`data` as one HTTP/1.1 chunk (size line, data, CRLF)."""
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def interim_bytes(status: int) -> bytes:
+    """A 1xx interim response (RFC 9110 15.2); ``103 Early Hints`` carries a ``Link``."""
+    lines = [f"HTTP/1.1 {status} {phrase(status)}"]
+    if status == 103:
+        lines.append("Link: </style.css>; rel=preload; as=style")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
