@@ -36,6 +36,7 @@ __all__ = [
     "ToolBehaviour",
     "ToolCallBehaviour",
     "WireModel",
+    "fallback_used",
 ]
 
 _T = TypeVar("_T", bound="WireModel")
@@ -146,6 +147,12 @@ class WireModel:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
+
+
+def fallback_used(headers: Mapping[str, str]) -> bool:
+    """Read ``X-Edgee-Fallback-Used`` from lower-case headers: ``1`` or ``true`` means yes."""
+    value = headers.get("x-edgee-fallback-used")
+    return value is not None and value.strip().lower() in ("1", "true")
 
 
 def _text_of(content: str | list[ContentPart] | None) -> str | None:
@@ -326,14 +333,17 @@ class SendResponseBehaviour(WireModel):
         return self.headers.get("x-edgee-provider")
 
     @property
-    def fallback_used(self) -> bool | None:
-        """Whether Edgee fell back to another provider (``X-Edgee-Fallback-Used``)."""
-        value = self.headers.get("x-edgee-fallback-used")
-        return None if value is None else value.strip().lower() == "true"
+    def fallback_used(self) -> bool:
+        """Whether a fallback provider answered.
+
+        The gateway sends ``X-Edgee-Fallback-Used: 1`` then, and no header
+        otherwise; ``true`` (any case) is accepted too. Absent means ``False``.
+        """
+        return fallback_used(self.headers)
 
     @property
     def request_id(self) -> str | None:
-        """The gateway's ``x-request-id`` for this response."""
+        """``x-request-id`` when the response has one (best effort: the gateway documents none)."""
         return self.headers.get("x-request-id")
 
     def _attach_headers(self, headers: Mapping[str, str]) -> None:

@@ -10,7 +10,7 @@ import attrs
 
 from edgee.models._base import OpenEnum
 
-from typing import Any
+from typing import Any, Literal
 
 from edgee.models._base import (
     MessageBehaviour,
@@ -30,6 +30,15 @@ class Role(OpenEnum):
     user = "user"
     assistant = "assistant"
     tool = "tool"
+
+
+class FinishReason(OpenEnum):
+    """Why the model stopped. A value new to this SDK is kept as the string."""
+
+    stop = "stop"
+    length = "length"
+    content_filter = "content_filter"
+    tool_calls = "tool_calls"
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
@@ -54,6 +63,18 @@ class ContentPart(WireModel):
     """The text of a text part."""
     image_url: ImageUrl | None = None
     """The image of an image_url part."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CacheControl(WireModel):
+    """An Anthropic-style prompt caching hint on a message."""
+
+    type: str
+    """Kind of cache breakpoint, e.g. "ephemeral"."""
+    ttl: str | None = None
+    """How long the cached prefix lives, e.g. "5m" or "1h"."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -96,6 +117,10 @@ class Message(MessageBehaviour):
     """Calls made by an assistant message."""
     tool_call_id: str | None = None
     """The call a tool message answers."""
+    refusal: str | None = None
+    """An earlier assistant refusal, sent back as history."""
+    cache_control: CacheControl | None = None
+    """Prompt caching hint (Anthropic-style)."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -127,6 +152,30 @@ class Tool(ToolBehaviour):
     """JSON keys the schema does not know, kept as received."""
 
 
+class ToolChoiceMode(OpenEnum):
+    """tool_choice as a string: never call a tool, let the model decide, or make it call one ("required" is OpenAI's; the gateway reference lists none and auto)."""
+
+    none = "none"
+    auto = "auto"
+    required = "required"
+
+
+class ToolChoiceTypedMode(OpenEnum):
+    """The mode of a typed tool_choice object."""
+
+    auto = "auto"
+    none = "none"
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class ToolChoiceTyped(WireModel):
+    """tool_choice as a typed mode object: {"type": "auto"} or {"type": "none"}."""
+
+    type: ToolChoiceTypedMode
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
 @attrs.define(slots=True, frozen=True, eq=True)
 class ToolChoiceFunction(WireModel):
     """Names the function a forced tool choice must call."""
@@ -138,54 +187,170 @@ class ToolChoiceFunction(WireModel):
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class ToolChoice(WireModel):
-    """Forces the model to call one named function."""
+    """tool_choice forcing one named function: {"type": "function", "function": {"name": ...}}."""
 
     function: ToolChoiceFunction
-    type: str = "function"
+    type: Literal["function"] = "function"
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
 
+class CompressionModel(OpenEnum):
+    """Deprecated compression_model values (the agent whose tool results are trimmed)."""
+
+    claude = "claude"
+    opencode = "opencode"
+    codex = "codex"
+    cursor = "cursor"
+
+
 @attrs.define(slots=True, frozen=True, eq=True)
 class InputObject(WireModel):
-    """A full request input: messages plus tools and Edgee settings."""
+    """A full request input: messages plus tools and Edgee settings (the official SDK's field order)."""
 
     messages: list[Message]
-    """The conversation so far."""
+    """The conversation so far: Message objects or message dicts."""
     tools: list[Tool] | None = None
-    """Tools the model may call."""
+    """Tools the model may call: Tool objects or tool dicts."""
     tool_choice: str | dict[str, Any] | None = None
-    """"auto", "none", "required", or {"type": "function", "function": {"name": ...}}."""
+    """One of the three forms: "none"/"auto"/"required", {"type": "auto"|"none"}, or {"type": "function", "function": {"name": ...}}."""
     tags: list[str] | None = None
     """Labels for analytics in the Edgee console."""
+    compression_model: str | None = None
+    """Deprecated (claude, opencode, codex or cursor): use tool_result_trimming."""
     tool_result_trimming: bool | None = None
     """Per-request compression toggle, sent as a header."""
     tool_surface_reduction: bool | None = None
     """Per-request compression toggle, sent as a header."""
     output_brevity: bool | None = None
     """Per-request compression toggle, sent as a header."""
-    compression_model: str | None = None
-    """Deprecated: use tool_result_trimming."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class StreamOptions(WireModel):
+    """Options of a streaming request."""
+
+    include_usage: bool | None = None
+    """Send usage on a final chunk."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class ChatRequest(WireModel):
+    """The body of POST /v1/chat/completions (and of POST /v1/compress, which takes the same payload). OpenAI generation options the reference does not list are passed on to the provider."""
+
+    model: str
+    """The model to route to, e.g. "openai/gpt-4o"."""
+    messages: list[Message]
+    stream: bool | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoiceMode | ToolChoiceTyped | ToolChoice | None = None
+    """One of the three forms: "none"/"auto"/"required", {"type": "auto"|"none"}, or {"type": "function", "function": {"name": ...}}."""
+    tags: list[str] | None = None
+    """Labels for analytics in the Edgee console."""
+    compression_model: CompressionModel | None = None
+    """Deprecated: use the tool-result-trimming toggle."""
+    max_tokens: int | None = None
+    stream_options: StreamOptions | None = None
+    edgee_tool_ids: list[str] | None = None
+    """Server-side tools Edgee may run."""
+    edgee_pending_id: str | None = None
+    """Resumes server-side tool calls Edgee holds pending."""
+    enable_debug: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    n: int | None = None
+    response_format: dict[str, Any] | None = None
+    user: str | None = None
+    metadata: dict[str, Any] | None = None
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+class Tokenizer(OpenEnum):
+    """Tokenizer a token count uses."""
+
+    cl100k_base = "cl100k_base"
+    o200k_base = "o200k_base"
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CountTokensMessage(WireModel):
+    """One message of a token-count request."""
+
+    role: Role
+    content: str | list[ContentPart]
+    """Text or a list of content parts."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CountTokensRequest(WireModel):
+    """The body of POST /v1/count_tokens."""
+
+    model: str
+    messages: list[CountTokensMessage]
+    system: str | list[ContentPart] | None = None
+    """System prompt: text or content parts."""
+    tokenizer: Tokenizer | None = None
+    """Tokenizer to count with."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class InputTokensDetails(WireModel):
-    """Breakdown of prompt tokens."""
+    """Breakdown of prompt tokens (Edgee's names)."""
 
     cached_tokens: int | None = None
     """Prompt tokens served from the provider's cache."""
+    cache_creation_tokens: int | None = None
+    """Prompt tokens written to the provider's cache."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class OutputTokensDetails(WireModel):
-    """Breakdown of completion tokens."""
+    """Breakdown of completion tokens (Edgee's names)."""
 
     reasoning_tokens: int | None = None
     """Tokens spent on hidden reasoning."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class PromptTokensDetails(WireModel):
+    """Breakdown of prompt tokens (OpenAI's names, sent by OpenAI-compatible upstreams)."""
+
+    cached_tokens: int | None = None
+    """Prompt tokens served from the provider's cache."""
+    audio_tokens: int | None = None
+    """Audio input tokens."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CompletionTokensDetails(WireModel):
+    """Breakdown of completion tokens (OpenAI's names, sent by OpenAI-compatible upstreams)."""
+
+    reasoning_tokens: int | None = None
+    """Tokens spent on hidden reasoning."""
+    audio_tokens: int | None = None
+    """Audio output tokens."""
+    accepted_prediction_tokens: int | None = None
+    """Predicted-output tokens that appeared in the completion."""
+    rejected_prediction_tokens: int | None = None
+    """Predicted-output tokens that did not."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -195,26 +360,41 @@ class Usage(WireModel):
     """Token counts of a completion."""
 
     prompt_tokens: int | None = None
+    """Input tokens billed (after compression)."""
     completion_tokens: int | None = None
     total_tokens: int | None = None
     input_tokens_details: InputTokensDetails | None = None
     output_tokens_details: OutputTokensDetails | None = None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class Compression(WireModel):
-    """What Edgee's prompt compression saved on this request."""
+    """What Edgee's prompt compression saved on a chat request."""
 
     saved_tokens: int | None = None
     """Tokens removed from the prompt."""
     cost_savings: int | None = None
-    """Money saved, in micro-dollars."""
+    """Money saved, in micro-dollars (27000 is $0.027)."""
     reduction: float | None = None
-    """Prompt size reduction, in percent."""
+    """Prompt size reduction, a float percent (e.g. 48.99)."""
     time_ms: int | None = None
     """Time spent compressing, in milliseconds."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class ToolExecution(WireModel):
+    """A tool Edgee ran on the server for an answer."""
+
+    name: str
+    """The tool's name."""
+    success: bool | None = None
+    """Whether it ran without error."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -237,10 +417,9 @@ class ResponseMessage(WireModel):
 class Choice(WireModel):
     """One alternative answer of a non-streaming response."""
 
+    index: int
     message: ResponseMessage
-    index: int = 0
-    finish_reason: str | None = None
-    """stop, length, tool_calls, content_filter, or a value new to this SDK."""
+    finish_reason: FinishReason | None = None
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -249,18 +428,19 @@ class Choice(WireModel):
 class SendResponse(SendResponseBehaviour):
     """A whole (non-streaming) chat completion."""
 
+    choices: list[Choice] = attrs.field(factory=list)
+    usage: Usage | None = None
+    compression: Compression | None = None
+    """Only when compression ran."""
     id: str | None = None
     object: str | None = None
     """"chat.completion"."""
     created: int | None = None
     """Unix time of creation."""
     model: str | None = None
-    choices: list[Choice] = attrs.field(factory=list)
-    usage: Usage | None = None
-    compression: Compression | None = None
     edgee_pending_id: str | None = None
     """Set when Edgee holds server-side tool calls pending."""
-    edgee_tools_executed: list[Any] | None = None
+    edgee_tools_executed: list[ToolExecution] | None = None
     """Tools Edgee ran on the server for this answer."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
@@ -308,8 +488,9 @@ class StreamChoice(WireModel):
     """One choice's part of a stream chunk."""
 
     index: int = 0
-    delta: StreamDelta | None = None
-    finish_reason: str | None = None
+    delta: StreamDelta = attrs.field(factory=lambda: StreamDelta())
+    """Empty when the chunk carries none."""
+    finish_reason: FinishReason | None = None
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
@@ -318,18 +499,35 @@ class StreamChoice(WireModel):
 class StreamChunk(StreamChunkBehaviour):
     """One server-sent chunk of a streaming chat completion."""
 
+    choices: list[StreamChoice] = attrs.field(factory=list)
+    usage: Usage | None = None
+    """On a final chunk, when stream_options.include_usage was true."""
+    compression: Compression | None = None
+    """Only when compression ran."""
     id: str | None = None
     object: str | None = None
     """"chat.completion.chunk"."""
     created: int | None = None
+    """Unix time of creation."""
     model: str | None = None
-    choices: list[StreamChoice] = attrs.field(factory=list)
-    usage: Usage | None = None
-    compression: Compression | None = None
     edgee_pending_id: str | None = None
-    edgee_tools_executed: list[Any] | None = None
+    """Set when Edgee holds server-side tool calls pending."""
+    edgee_tools_executed: list[ToolExecution] | None = None
+    """Tools Edgee ran on the server for this answer."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
+
+
+class ErrorType(OpenEnum):
+    """The kind of a gateway error. A value new to this SDK is kept as the string."""
+
+    invalid_request_error = "invalid_request_error"
+    authentication_error = "authentication_error"
+    permission_error = "permission_error"
+    not_found_error = "not_found_error"
+    rate_limit_error = "rate_limit_error"
+    server_error = "server_error"
+    provider_error = "provider_error"
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
@@ -337,7 +535,7 @@ class ErrorDetail(WireModel):
     """The gateway's description of a failure."""
 
     message: str
-    type: str | None = None
+    type: ErrorType | None = None
     code: str | int | None = None
     param: str | None = None
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
@@ -371,7 +569,7 @@ class Model(WireModel):
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class ModelList(WireModel):
-    """The answer of GET /v1/models."""
+    """The answer of GET /v1/models (the provider filter is not implemented by the gateway: the full list comes back)."""
 
     object: str | None = None
     """"list"."""
@@ -382,26 +580,53 @@ class ModelList(WireModel):
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class CountTokensResponse(WireModel):
-    """The answer of POST /v1/count_tokens: how many input tokens a request would use."""
+    """The answer of POST /v1/count_tokens and /v1/messages/count_tokens."""
 
     input_tokens: int
-    """Tokens the messages and tools would use as input."""
-    model: str | None = None
+    """Tokens the request would use as input."""
+    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
+    """JSON keys the schema does not know, kept as received."""
+
+
+class CompressionTechnique(OpenEnum):
+    """How /v1/compress compressed: automatically, or for the tool a compression model names."""
+
+    auto = "auto"
+    tool = "tool"
+
+
+@attrs.define(slots=True, frozen=True, eq=True)
+class CompressionReport(WireModel):
+    """What POST /v1/compress did (not the chat response's Compression: another shape)."""
+
+    technique: CompressionTechnique | None = None
+    applied_strategies: list[str] | None = None
+    """Strategies that ran, e.g. tool_result_trimming."""
+    compression_rate: float | None = None
+    """Fraction of input tokens removed, 0 to 1 (0.19 is 19%)."""
+    uncompressed_input_tokens: int | None = None
+    """Input tokens before compression."""
+    compressed_input_tokens: int | None = None
+    """Input tokens after compression (what the provider bills)."""
+    compression_time_ms: int | None = None
+    """Time spent compressing, in milliseconds."""
+    error: str | None = None
+    """Set only when compression partly failed."""
+    tool_stats: dict[str, Any] | None = None
+    """Free-form statistics, only when tool-result trimming ran."""
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""
 
 
 @attrs.define(slots=True, frozen=True, eq=True)
 class CompressResponse(WireModel):
-    """The answer of POST /v1/compress: the compressed conversation and what it saved."""
+    """The answer of POST /v1/compress: the request payload with its conversation compressed and every other field passed through (kept in extra), plus a compression report."""
 
     model: str | None = None
-    messages: list[Message] = attrs.field(factory=list)
-    """The messages after compression."""
-    compression: Compression | None = None
-    original_tokens: int | None = None
-    """Input tokens before compression."""
-    compressed_tokens: int | None = None
-    """Input tokens after compression."""
+    messages: list[Message] | None = None
+    """The messages after compression (a chat-completions payload)."""
+    tools: list[Tool] | None = None
+    """The tools after compression (a chat-completions payload)."""
+    compression: CompressionReport | None = None
     _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
     """JSON keys the schema does not know, kept as received."""

@@ -181,7 +181,6 @@ def _keep_unknown_nulls(value: Any) -> Any:
         (StreamChunk, TOOL_CHUNK_FIRST, "StreamChunk"),
         (StreamChunk, TOOL_CHUNK_CONT, "StreamChunk"),
         (StreamChunk, USAGE_CHUNK, "StreamChunk"),
-        (StreamChunk, FINISH_CHUNK, "StreamChunk"),
         *[(Message, m, "Message") for m in MESSAGES],
         (
             ErrorResponse,
@@ -286,7 +285,9 @@ def test_send_response_convenience() -> None:
         saved_tokens=40, cost_savings=120, reduction=32.5, time_ms=3
     )
     assert isinstance(r.compression.reduction, float)
-    assert r.edgee_tools_executed == [{"name": "web_search", "id": "srv_1"}]
+    assert r.edgee_tools_executed is not None
+    assert r.edgee_tools_executed[0].name == "web_search"
+    assert r.edgee_tools_executed[0].extra == {"id": "srv_1"}
     text = SendResponse.from_dict(
         {
             "choices": [
@@ -304,10 +305,23 @@ def test_send_response_convenience() -> None:
 def test_headers_are_not_part_of_the_wire_json() -> None:
     r = SendResponse.from_dict({"choices": []})
     r._attach_headers(
-        {"x-edgee-provider": "anthropic", "x-edgee-fallback-used": "true", "x-request-id": "req_1"}
+        {"x-edgee-provider": "anthropic", "x-edgee-fallback-used": "1", "x-request-id": "req_1"}
     )
     assert r.provider == "anthropic" and r.fallback_used is True and r.request_id == "req_1"
     assert r.to_dict() == {"choices": []}
+
+
+@pytest.mark.parametrize(
+    ("value", "used"),
+    [("1", True), ("true", True), ("TRUE", True), (" True ", True), ("0", False), ("false", False)],
+)
+def test_fallback_used_reads_the_gateway_header(value: str, used: bool) -> None:
+    r = SendResponse.from_dict({"choices": []})
+    r._attach_headers({"x-edgee-fallback-used": value})
+    assert r.fallback_used is used
+    absent = SendResponse.from_dict({"choices": []})
+    absent._attach_headers({})
+    assert absent.fallback_used is False and absent.request_id is None
 
 
 def test_dict_style_access_like_the_official_sdk() -> None:
