@@ -56,6 +56,8 @@ class CompletionReply(Reply):
         completion = count_words(text) + sum(
             count_words(call.arguments) for call in self.tool_calls
         )
+        if self.refusal is not None:
+            completion += count_words("".join(self.refusal))
         prompt = prompt_words(ex.body)
         return {
             "prompt_tokens": prompt,
