@@ -23,6 +23,8 @@ from gateway_helpers import (
     sse_data,
     sse_events,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgee.testing import FakeGateway
 
@@ -303,3 +305,29 @@ def test_key_is_still_required_with_options() -> None:
             gw.url + "/v1/models", headers={"Authorization": f"Bearer {KEY}"}, verify=gw.ca_path
         )
         assert ok.status_code == 200
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab \u00e9\u4e16\n", min_size=1, max_size=40), max_size=6),
+    st.sampled_from(["gzip", "deflate"]),
+)
+def test_every_coded_stream_chunk_is_one_whole_event(chunks: list[str], coding: str) -> None:
+    with FakeGateway() as gw:
+        gw.reply_text(chunks=chunks, content_encoding=coding)
+        response = raw_exchange(gw, request_bytes("POST", CHAT, chat_body(stream=True)))
+    d = decoder(coding)
+    decoded = [d.decompress(chunk) for chunk in response.chunks]
+    assert decoded.pop() == b"" and d.eof
+    assert all(event.count(b"\n\n") == 1 and event.endswith(b"\n\n") for event in decoded)
+    contents = [e["choices"][0]["delta"].get("content") for e in sse_data(b"".join(decoded))[1:-2]]
+    assert contents == chunks
+
+
+def test_close_delimited_coded_stream(edgee_gateway: FakeGateway) -> None:
+    edgee_gateway.reply_text("no chunks", chunked=False, content_encoding="gzip")
+    response = raw_exchange(edgee_gateway, request_bytes("POST", CHAT, chat_body(stream=True)))
+    assert "transfer-encoding" not in response.headers
+    assert response.headers["connection"] == "close"
+    events = sse_data(gzip.decompress(response.body))
+    assert [e["choices"][0]["delta"].get("content") for e in events[1:3]] == ["no", " chunks"]
