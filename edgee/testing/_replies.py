@@ -45,10 +45,6 @@ class FullReply(Reply):
     body: bytes
     delivery: Delivery = field(default_factory=Delivery)
 
-    @property
-    def headers(self) -> Mapping[str, str] | None:
-        return self.delivery.headers
-
     async def respond(self, conn: Connection, ex: Exchange) -> None:
         await self.send(conn, ex.base_headers(), ex.coding(self.delivery.coding))
 
