@@ -130,9 +130,11 @@ class CompletionReply(Reply):
                 "this scripted answer requires response_format "
                 '{"type": "json_schema", "json_schema": {"name", "schema"}}'
             )
-            envelope = error_body(message, "invalid_request_error", "invalid_value", None)
-            envelope["error"]["param"] = "response_format"
-            await conn.send_full(400, headers, dumps(envelope), coding=coding)
+            envelope = error_body(
+                message, "invalid_request_error", "invalid_value", "response_format"
+            )
+            # The gateway's own refusal: none of the scripted answer's headers.
+            await conn.send_full(400, ex.base_headers(), dumps(envelope), coding=coding)
             return
         await conn.send_interim(d.interim)
         pieces = self._pieces(ex)
