@@ -543,7 +543,7 @@ def coerce_dict_fields(obj: WireModel) -> None:
     official SDK's dataclass was built; the message must still be a
     ``ResponseMessage`` with typed attributes afterwards.
     """
-    cls = type(obj)
+    cls: Any = type(obj)
     plan = _DICT_FIELDS.get(cls)
     if plan is None:
         attrs.resolve_types(cls)
