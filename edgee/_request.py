@@ -303,7 +303,7 @@ def _normalize_input(input: Any) -> dict[str, Any]:
         return fields
     if isinstance(input, InputObject):
         raw: Mapping[str, Any] = {k: getattr(input, k) for k in _INPUT_KEYS}
-    elif isinstance(input, Mapping):
+    elif isinstance(input, Mapping) and not isinstance(input, Message):  # a Message is a dict
         if "messages" not in input:
             raise ValueError("input dict must have a 'messages' key")
         unknown = set(input) - _INPUT_KEYS

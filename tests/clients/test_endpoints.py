@@ -59,8 +59,8 @@ def test_compress(client: Any, gateway: FakeGateway) -> None:
     assert isinstance(result, CompressResponse)
     assert result.messages[0].content == "say answer"
     assert result.compression is not None
-    assert result.compression.saved_tokens == 3
-    assert result.compression.reduction == 60.0
+    assert result.compression.extra["saved_tokens"] == 3
+    assert result.compression.extra["reduction"] == 60.0
     assert (result.extra["original_tokens"], result.extra["compressed_tokens"]) == (5, 2)
     assert gateway.requests[-1].path == "/v1/compress"
 
