@@ -246,11 +246,21 @@ class _Key:
         value = dict.get(obj, self.wire, _UNSET)
         if value is _UNSET:
             return self.absent
-        if self.kind < 0:
-            self._resolve()
         kind = self.kind
+        if kind < 0:
+            self._resolve()
+            kind = self.kind
         if kind == _PLAIN or value is None:
             return value
+        elem = self.elem
+        if kind == _MODEL and type(value) is elem:
+            return value
+        if kind == _MODELS and type(value) is list:
+            for item in value:
+                if type(item) is not elem:
+                    break
+            else:
+                return value
         try:
             fixed = self._read(value, kind)
         except (TypeError, ValueError):

@@ -147,18 +147,22 @@ class StreamChunkBehaviour(WireModel):
 
     __slots__ = ()
 
+    @property
+    def text(self) -> str | None:
+        """``choices[0].delta.content``, or ``None`` when the chunk carries no text."""
+        choices = self.choices  # type: ignore[attr-defined]
+        if choices:
+            delta = choices[0].delta
+            if delta is not None:
+                return delta.content or None
+        return None
+
     def _delta_value(self, name: str) -> Any:
         choices = self.choices  # type: ignore[attr-defined]
         if not choices:
             return None
         delta = choices[0].delta
         return (getattr(delta, name) or None) if delta is not None else None
-
-    @property
-    def text(self) -> str | None:
-        """``choices[0].delta.content``, or ``None`` when the chunk carries no text."""
-        value: str | None = self._delta_value("content")
-        return value
 
     @property
     def role(self) -> Any:

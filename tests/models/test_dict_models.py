@@ -73,7 +73,7 @@ def test_the_message_is_the_wire_dict() -> None:
     assert dict(m) == WIRE_MESSAGE and type(dict(m)) is dict
     assert json.loads(json.dumps(m)) == WIRE_MESSAGE
     assert len(m) == 5 and list(m) == ["role", "content", "tool_calls", "refusal", "annotations"]
-    assert list(m.items())[0] == ("role", "assistant")
+    assert next(iter(m.items())) == ("role", "assistant")
     assert "content" in m and m["content"] is None  # null is present, as in a dict
     assert "name" not in m
     assert repr(m) == repr(WIRE_MESSAGE)  # print() shows what the official SDK showed
@@ -165,7 +165,7 @@ def test_attribute_writes_are_key_writes() -> None:
     assert "name" not in m and m.name is None
     m.role = Role.assistant
     assert type(m["role"]) is str and m.role is Role.assistant
-    with pytest.raises(TypeError, match="Message.tool_calls must be a list"):
+    with pytest.raises(TypeError, match=r"Message\.tool_calls must be a list"):
         m.tool_calls = "nope"  # type: ignore[assignment]
 
 
