@@ -411,7 +411,7 @@ class _ChoiceParts:
     __slots__ = ("content", "finish_reason", "latest", "refusal", "role", "tool_calls")
 
     def __init__(self) -> None:
-        self.role: Role | None = None
+        self.role: Role | str | None = None
         self.content = _Text()
         self.refusal = _Text()
         self.finish_reason: str | None = None

@@ -14,8 +14,10 @@ No timings here: speed is measured by ``make bench``.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import json
+import typing
 from typing import Any
 
 import attrs
@@ -23,20 +25,32 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgee._convert import _make_slow_structure, converter
+from edgee._convert import DictModel, _make_slow_structure, converter
 from edgee._streaming import _BLOCK, NEED_DATA, ChunkParser, StreamAccumulator
 from edgee._streaming import DONE as DONE_EVENT
 from edgee.errors import ChunkDecodeError, EventTooLargeError, StreamError
 from edgee.models import (
+    ChatRequest,
+    CompressResponse,
+    CountTokensRequest,
     ErrorResponse,
     InputObject,
-    Message,
     SendResponse,
     StreamChunk,
 )
 from edgee.sse import ServerSentEvent, SSEDecoder
 
-MODELS = [StreamChunk, SendResponse, Message, InputObject, ErrorResponse]
+# The attrs models (the ones with compiled structure functions); the dict models inside
+# them (messages, tool calls) are built by one hook that both paths call.
+MODELS = [
+    StreamChunk,
+    SendResponse,
+    InputObject,
+    ErrorResponse,
+    ChatRequest,
+    CountTokensRequest,
+    CompressResponse,
+]
 
 _scalars = st.one_of(
     st.none(),
@@ -56,12 +70,16 @@ _json = st.recursive(
 
 def _field_values(cls: type[Any], depth: int) -> st.SearchStrategy[dict[str, Any]]:
     """Dicts shaped like ``cls`` (its wire keys, mostly), with plausible and implausible values."""
-    attrs.resolve_types(cls)  # field types are strings until resolved (PEP 563)
-    fields = [a for a in attrs.fields(cls) if a.name != "_extra"]
     entries: dict[str, st.SearchStrategy[Any]] = {}
-    for a in fields:
-        wire = a.metadata.get("wire", a.name)
-        entries[wire] = _value_for(a.type, depth)
+    if issubclass(cls, DictModel):
+        hints = typing.get_type_hints(cls)
+        for key in cls._keys_:
+            entries[key.wire] = _value_for(hints[key.name], depth)
+    else:
+        attrs.resolve_types(cls)  # field types are strings until resolved (PEP 563)
+        for a in attrs.fields(cls):
+            if a.name != "_extra":
+                entries[a.metadata.get("wire", a.name)] = _value_for(a.type, depth)
     return st.fixed_dictionaries(
         {},
         optional={
@@ -73,17 +91,21 @@ def _field_values(cls: type[Any], depth: int) -> st.SearchStrategy[dict[str, Any
     )
 
 
-def _value_for(tp: Any, depth: int) -> st.SearchStrategy[Any]:
-    import typing
+def _is_model(tp: Any) -> bool:
+    return attrs.has(tp) or (isinstance(tp, type) and issubclass(tp, DictModel))
 
+
+def _value_for(tp: Any, depth: int) -> st.SearchStrategy[Any]:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     options: list[st.SearchStrategy[Any]] = [_scalars]
     for arg in args or [tp]:
-        if attrs.has(arg) and depth > 0:
+        if _is_model(arg) and depth > 0:
             options.append(_field_values(arg, depth - 1))
+        elif isinstance(arg, type) and issubclass(arg, enum.Enum):
+            options.append(st.sampled_from([m.value for m in arg] + ["new-value"]))
         elif typing.get_origin(arg) is list:
             (element,) = typing.get_args(arg) or (Any,)
-            if attrs.has(element) and depth > 0:
+            if _is_model(element) and depth > 0:
                 options.append(st.lists(_field_values(element, depth - 1), max_size=2))
             else:
                 options.append(st.lists(_json, max_size=2))

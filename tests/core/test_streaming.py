@@ -125,7 +125,7 @@ HELLO_STREAM = sse(
 
 def test_done_ends_the_stream() -> None:
     chunks, parser = parse([HELLO_STREAM + DONE])
-    assert texts(chunks) == ["", "Hello", ", world", None]
+    assert texts(chunks) == [None, "Hello", ", world", None]
     assert chunks[0].role == Role.assistant
     assert chunks[-1].finish_reason == "stop"
     assert parser.done is True
@@ -149,7 +149,7 @@ def test_done_with_no_chunks_is_a_valid_empty_stream() -> None:
 def test_input_after_done_is_ignored() -> None:
     after = b'data: {"not json\n\nevent: error\ndata: {"error": {"message": "late"}}\n\n'
     chunks, parser = parse([HELLO_STREAM + DONE + sse(chunk("extra")) + after])
-    assert texts(chunks) == ["", "Hello", ", world", None]
+    assert texts(chunks) == [None, "Hello", ", world", None]
     # ... also when it comes in later feeds.
     parser = ChunkParser()
     assert len(feed(parser, HELLO_STREAM + DONE)) == 4
