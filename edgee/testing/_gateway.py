@@ -161,12 +161,12 @@ def _default_error_type(status: int) -> str:
         403: "permission_error",
         404: "not_found_error",
         405: "invalid_request_error",
-        409: "conflict_error",
+        409: "invalid_request_error",  # GATEWAY.md's types only
         413: "invalid_request_error",
         422: "invalid_request_error",
         429: "rate_limit_error",
     }
-    return known.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return known.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
 def _check_header(name: str, value: str) -> None:
@@ -1012,7 +1012,7 @@ class FakeGateway:
 
         The body is ``{"error": {"message", "type", "code", "param"}}`` unless `body` gives
         raw bytes. `message` defaults to the status phrase and `type` to the usual one for
-        the status (``rate_limit_error`` for 429, ``api_error`` for 5xx, ...). `headers`
+        the status (``rate_limit_error`` for 429, ``server_error`` for 5xx, ...). `headers`
         adds e.g. ``{"Retry-After": "0"}``.
         """
         if not 100 <= status <= 999:

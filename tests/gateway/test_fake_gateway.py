@@ -440,7 +440,7 @@ def test_reply_error_defaults_and_raw_body(edgee_gateway: FakeGateway) -> None:
     assert response.json() == {
         "error": {
             "message": "Service Unavailable",
-            "type": "api_error",
+            "type": "server_error",
             "code": None,
             "param": None,
         }
