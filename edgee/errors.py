@@ -47,15 +47,19 @@ __all__ = [
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "EdgeeError",
     "EventTooLargeError",
     "IncompleteStreamError",
     "InternalServerError",
+    "LengthFinishReasonError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamAPIError",
     "StreamError",
+    "StructuredOutputError",
     "UnprocessableEntityError",
     "error_from_response",
     "html_summary",
@@ -489,3 +493,35 @@ def stream_error_from_payload(data: str, payload: object) -> StreamAPIError:
         param=param,
         body=payload,
     )
+
+
+class StructuredOutputError(EdgeeError, ValueError):
+    """A structured answer (``parse()``, ``response_format=T``) cannot be turned into ``T``.
+
+    ``content`` is the raw text the model answered (``None`` when it sent
+    none) and ``response`` the whole response it came in. Also a
+    ``ValueError``. The subclasses say why.
+    """
+
+    content: str | None
+    response: object | None
+
+    def __init__(
+        self, message: str, *, content: str | None = None, response: object | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.content = content
+        self.response = response
+
+
+class LengthFinishReasonError(StructuredOutputError):
+    """The structured answer was cut by the token limit (``finish_reason == "length"``)."""
+
+
+class ContentFilterFinishReasonError(StructuredOutputError):
+    """The provider's content filter stopped the structured answer (``"content_filter"``)."""
+
+
+class OutputValidationError(StructuredOutputError):
+    """The answer is not JSON, or its JSON does not fit ``T``; the message says where."""
