@@ -153,8 +153,38 @@ def _class_fields(cls: type) -> list[_Field]:
             for f in dataclasses.fields(cls)
             if f.init
         ]
-    required = getattr(cls, "__required_keys__", frozenset(hints))
-    return [_Field(name, hint, name in required, None) for name, hint in hints.items()]
+    return [
+        _Field(name, hint, required, None) for (name, hint), required in _typeddict_keys(cls, hints)
+    ]
+
+
+_NOT_REQUIRED = {typing_extensions.NotRequired, getattr(typing, "NotRequired", None)}
+_REQUIRED = {typing_extensions.Required, getattr(typing, "Required", None)}
+
+
+def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, Any], bool]]:
+    """Each key of a TypedDict with whether it is required.
+
+    ``__required_keys__`` misses ``NotRequired[...]`` written as a string
+    annotation (``from __future__ import annotations``), so the wrappers are
+    read from the resolved hints first.
+    """
+    try:
+        wrapped = typing_extensions.get_type_hints(cls, include_extras=True)
+    except NameError:
+        wrapped = {}
+    required_keys = getattr(cls, "__required_keys__", frozenset(hints))
+    keys = []
+    for name, hint in hints.items():
+        origin = typing.get_origin(wrapped.get(name))
+        if origin in _NOT_REQUIRED:
+            required = False
+        elif origin in _REQUIRED:
+            required = True
+        else:
+            required = name in required_keys
+        keys.append(((name, hint), required))
+    return keys
 
 
 def _class_description(cls: type) -> str | None:
@@ -166,6 +196,9 @@ def _class_description(cls: type) -> str | None:
         return None  # dataclasses write "Name(field: type, ...)" when there is no docstring
     first = inspect.cleandoc(doc).split("\n\n")[0]
     return " ".join(first.split()) or None
+
+
+_SCALARS = ("string", "integer", "number", "boolean")
 
 
 class _SchemaBuilder:
@@ -205,11 +238,11 @@ class _SchemaBuilder:
         return candidate
 
     def nullable(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """``schema`` or null. Strict: ``{"type": [T, "null"]}`` where the type is simple."""
+        """``schema`` or null. Strict: ``{"type": [T, "null"]}`` for a scalar type, else anyOf."""
         if not schema:
             return schema  # Any already includes null
         kind = schema.get("type")
-        if self.strict and isinstance(kind, str) and "enum" not in schema and "const" not in schema:
+        if self.strict and kind in _SCALARS and "enum" not in schema and "const" not in schema:
             return {**schema, "type": [kind, "null"]}
         return {"anyOf": [schema, {"type": "null"}]}
 
