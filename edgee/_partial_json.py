@@ -6,7 +6,7 @@ what the text so far amounts to, by completing the prefix and parsing it:
 
 * open strings, arrays and objects are closed;
 * a string cut mid-way reads as its text so far (an escape cut mid-way,
-  ``\\`` or ``\\u00``, is left out);
+  ``\\`` or ``\\u00``, or half of a surrogate pair, is left out);
 * a number cut mid-way reads as its digits so far (``12.`` -> ``12``,
   ``1e`` -> ``1``; a lone ``-`` is no value yet);
 * an object member whose value has not started, or whose key is cut, is left
@@ -16,7 +16,8 @@ what the text so far amounts to, by completing the prefix and parsing it:
 So ``{"city": "Par`` reads as ``{"city": "Par"}`` and ``{"a": [1, 2], "b"``
 as ``{"a": [1, 2]}``. Complete documents give exactly what ``json.loads``
 gives. The parser never raises: at the first character that cannot belong to
-a JSON document it stops, and keeps giving the last value it had.
+a JSON document it stops, and the value is that of the text before it.
+The value depends only on the text, never on how it was split into pieces.
 
 The scan is incremental (each character is looked at once, strings are
 skipped with one regex call per run) and the value is parsed by ``json.loads``
@@ -45,7 +46,9 @@ _END = 8  # the top-level value is complete
 _WHITESPACE = frozenset(" \t\n\r")
 _TOKEN_START = frozenset("-0123456789tfn")
 _TOKEN_CHARS = frozenset("0123456789+-.eEtruefalsn")
-_STRING_RUN = re.compile(r'[^"\\]*')
+_STRING_RUN = re.compile(r'[^"\\\x00-\x1f]*')  # JSON strings hold no raw control characters
+_ESCAPES = frozenset('"\\/bfnrtu')
+_HIGH_SURROGATE_END = re.compile(r"(\\+)u[dD][89abAB][0-9a-fA-F]{2}\Z")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 _LITERALS = frozenset(("true", "false", "null"))
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -133,6 +136,9 @@ class PartialJSON:
                 if self._esc:
                     c = s[i]
                     if self._esc == 1:
+                        if c not in _ESCAPES:
+                            self._fail_at = base + i
+                            break
                         self._esc = 5 if c == "u" else 0
                     elif c in _HEX:
                         self._esc = 0 if self._esc == 2 else self._esc - 1
@@ -143,6 +149,9 @@ class PartialJSON:
                     continue
                 i = _STRING_RUN.match(s, i).end()  # type: ignore[union-attr]
                 if i >= n:
+                    break
+                if s[i] < " ":
+                    self._fail_at = base + i
                     break
                 if s[i] == "\\":
                     self._esc = 1
@@ -241,6 +250,10 @@ class PartialJSON:
                 elif self._esc:
                     end -= 2 + (5 - self._esc)  # "\u" and the digits so far
                 text = text[:end]
+                # A high surrogate whose low half has not come yet is left out too.
+                pair = _HIGH_SURROGATE_END.search(text)
+                if pair is not None and len(pair.group(1)) % 2 == 1:
+                    text = text[: pair.start() + len(pair.group(1)) - 1]
                 tail = '"'
         elif mode == _TOKEN:
             token = text[self._token :]
@@ -269,14 +282,17 @@ class PartialJSON:
         limit = self._fail_at if self._fail_at >= 0 else self._length
         if self._cached_at == limit:
             return self._cached
+        # The value depends on the text alone, never on how it was split.
         completed = self._completion()
+        value: Any = None
+        has_value = False
         if completed is not None:
             try:
-                self._cached = json.loads(completed)
-                self.has_value = True
-            except (ValueError, RecursionError):
-                pass  # e.g. a number like 01: keep the last value
-        self._cached_at = limit
+                value = json.loads(completed)
+                has_value = True
+            except (ValueError, RecursionError):  # absurd nesting; the scan admits the rest
+                pass
+        self._cached, self.has_value, self._cached_at = value, has_value, limit
         return self._cached
 
 

@@ -16,7 +16,7 @@ Sans-IO, shared by both clients:
 
 Parsing: the JSON is first checked against ``T``'s (non-strict) schema, which
 gives errors that name the place (``$.items[2].price: expected number``), then
-structured by cattrs (attrs classes, dataclasses; a ``TypedDict`` gives a dict)
+structured by cattrs (attrs classes, dataclasses; a ``TypedDict`` gives the checked dict)
 or by pydantic's ``model_validate_json``. The check follows ``T``, not the strict
 wire schema, so a provider that leaves out an optional key is still accepted.
 """
@@ -267,8 +267,8 @@ class StructuredFormat(Generic[T]):
             except ValueError as exc:
                 what = target.__name__ if target is not None else "the schema"
                 raise ValueError(f"the answer does not fit {what}: {exc}") from None
-        if target is None:
-            return value  # type: ignore[no-any-return]
+        if target is None or is_typeddict(target):
+            return value  # type: ignore[no-any-return]  # checked JSON: the dict itself
         try:
             return _converter.structure(value, target)  # type: ignore[no-any-return]
         except Exception as exc:  # cattrs raises several types, some grouping others
