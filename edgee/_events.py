@@ -26,7 +26,9 @@ The events, per choice (``choice`` is its index):
 * :class:`Done` last, with the whole response (a :class:`ParsedResponse`
   with ``parsed`` when there is a ``response_format``).
 
-Incomplete JSON never raises mid-stream. At the end, a structured answer that
+Events are slotted attrs classes (mutable ones: a frozen class costs three
+times as much to make, once per chunk); the builder never changes an event
+after returning it. Incomplete JSON never raises mid-stream. At the end, a structured answer that
 was cut by the token limit or does not fit ``T`` raises as ``parse()`` does.
 """
 
@@ -86,28 +88,69 @@ def _so_far(source: _LiveText, length: int) -> str:
     return source.upto(length)
 
 
-@attrs.frozen
+class _LiveJSON:
+    """The best-effort JSON value of a :class:`_LiveText`, worked out only when asked.
+
+    Asked at the newest length (an event read as it arrives), the incremental
+    parser catches up on the new text only; asked for an older length, the
+    text up to there is parsed afresh. Nothing is scanned unless asked.
+    """
+
+    __slots__ = ("format", "parser", "source")
+
+    def __init__(self, source: _LiveText, format: StructuredFormat[Any] | None) -> None:
+        self.source = source
+        self.format = format
+        self.parser = PartialJSON()
+
+    def at(self, length: int) -> Any:
+        parser = self.parser
+        if parser.length <= length:
+            if parser.length < length:
+                parser.feed(self.source.upto(length)[parser.length :])
+            value = parser.value()
+        else:
+            value = parse_partial_json(self.source.upto(length))
+        return value if self.format is None else self.format.partial(value)
+
+
+_UNSET: Any = object()
+
+
+@attrs.define
 class TextDelta:
     """A piece of a choice's text; ``snapshot`` is the text so far (this piece included).
 
-    ``partial`` (with a ``response_format`` only) is the best-effort value of
-    the JSON so far: ``T`` once it fits, else a dict, ``None`` before any value.
+    ``partial`` (with a ``response_format`` only, else ``None``) is the
+    best-effort value of the JSON so far: ``T`` once it fits, else a dict,
+    ``None`` before any value (see :mod:`edgee._partial_json`). It is worked
+    out when first read, so a stream whose partials nobody reads pays nothing.
     """
 
     type: ClassVar[str] = "text.delta"
     delta: str
     choice: int = 0
-    partial: Any = None
     _source: _LiveText = attrs.field(factory=_LiveText, repr=False, eq=False, alias="source")
     _length: int = attrs.field(default=0, repr=False, eq=False, alias="length")
+    _json: _LiveJSON | None = attrs.field(default=None, repr=False, eq=False, alias="json")
+    _partial: Any = attrs.field(default=_UNSET, init=False, repr=False, eq=False)
 
     @property
     def snapshot(self) -> str:
         """The choice's text up to and including this piece."""
         return _so_far(self._source, self._length)
 
+    @property
+    def partial(self) -> Any:
+        """The best-effort value of :attr:`snapshot` as ``T`` or a dict (never raises)."""
+        if self._json is None:
+            return None
+        if self._partial is _UNSET:
+            self._partial = self._json.at(self._length)
+        return self._partial
 
-@attrs.frozen
+
+@attrs.define
 class TextDone:
     """A choice's text is complete."""
 
@@ -116,7 +159,7 @@ class TextDone:
     choice: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class RefusalDelta:
     """A piece of a choice's refusal; ``snapshot`` is the refusal so far."""
 
@@ -132,7 +175,7 @@ class RefusalDelta:
         return _so_far(self._source, self._length)
 
 
-@attrs.frozen
+@attrs.define
 class RefusalDone:
     """A choice's refusal is complete."""
 
@@ -141,7 +184,7 @@ class RefusalDone:
     choice: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class ToolCallArgumentsDelta:
     """A piece of a tool call's JSON arguments.
 
@@ -159,6 +202,7 @@ class ToolCallArgumentsDelta:
     choice: int = 0
     _source: _LiveText = attrs.field(factory=_LiveText, repr=False, eq=False, alias="source")
     _length: int = attrs.field(default=0, repr=False, eq=False, alias="length")
+    _json: _LiveJSON | None = attrs.field(default=None, repr=False, eq=False, alias="json")
 
     @property
     def arguments(self) -> str:
@@ -167,11 +211,13 @@ class ToolCallArgumentsDelta:
 
     @property
     def partial_arguments(self) -> Any:
-        """The best-effort value of :attr:`arguments` (computed when read; never raises)."""
-        return parse_partial_json(self.arguments)
+        """The best-effort value of :attr:`arguments` (worked out when read; never raises)."""
+        if self._json is None:
+            return parse_partial_json(self.arguments)
+        return self._json.at(self._length)
 
 
-@attrs.frozen
+@attrs.define
 class ToolCallDone:
     """A tool call is complete: the whole ``call``, and its arguments read.
 
@@ -188,7 +234,7 @@ class ToolCallDone:
     choice: int = 0
 
 
-@attrs.frozen
+@attrs.define
 class UsageEvent:
     """Token usage, from the chunk that carried it (usually the last)."""
 
@@ -196,7 +242,7 @@ class UsageEvent:
     usage: Usage
 
 
-@attrs.frozen
+@attrs.define
 class Done:
     """The stream is complete: the whole ``response``, and ``parsed`` with a ``response_format``.
 
@@ -222,7 +268,7 @@ StreamEvent = (
 
 
 class _Call:
-    __slots__ = ("arguments", "id", "name", "position", "type")
+    __slots__ = ("arguments", "id", "json", "name", "position", "type")
 
     def __init__(self, position: int) -> None:
         self.position = position
@@ -230,15 +276,16 @@ class _Call:
         self.type: str | None = None
         self.name: str | None = None
         self.arguments = _LiveText()
+        self.json = _LiveJSON(self.arguments, None)
 
 
 class _Choice:
     __slots__ = ("calls", "done", "json", "latest", "refusal", "text")
 
-    def __init__(self, structured: bool) -> None:
+    def __init__(self, format: StructuredFormat[Any] | None) -> None:
         self.text = _LiveText()
         self.refusal = _LiveText()
-        self.json: PartialJSON | None = PartialJSON() if structured else None
+        self.json = _LiveJSON(self.text, format) if format is not None else None
         self.calls: dict[object, _Call] = {}
         self.latest: dict[int, object] = {}
         self.done = False
@@ -306,24 +353,18 @@ class EventBuilder:
         if self._adds:
             self._accumulator.add(chunk)
         events: list[StreamEvent] = []
-        fmt = self._format
         for choice in chunk.choices:
             number = choice.index
             state = self._choices.get(number)
             if state is None:
-                state = self._choices[number] = _Choice(fmt is not None)
+                state = self._choices[number] = _Choice(self._format)
             delta = choice.delta
             if delta is not None:
                 content = delta.content
                 if content:
                     text = state.text
                     text.add(content)
-                    partial = None
-                    parser = state.json
-                    if parser is not None and fmt is not None:
-                        parser.feed(content)
-                        partial = fmt.partial(parser.value())
-                    events.append(TextDelta(content, number, partial, text, text.length))
+                    events.append(TextDelta(content, number, text, text.length, state.json))
                 if delta.refusal:
                     refusal = state.refusal
                     refusal.add(delta.refusal)
@@ -358,7 +399,14 @@ class EventBuilder:
         arguments = call.arguments
         arguments.add(fn.arguments)
         return ToolCallArgumentsDelta(
-            call.position, call.name, fn.arguments, call.id, number, arguments, arguments.length
+            call.position,
+            call.name,
+            fn.arguments,
+            call.id,
+            number,
+            arguments,
+            arguments.length,
+            call.json,
         )
 
     def _choice_done(self, number: int, state: _Choice, events: list[StreamEvent]) -> None:

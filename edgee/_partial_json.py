@@ -95,6 +95,11 @@ class PartialJSON:
         self.has_value = False
 
     @property
+    def length(self) -> int:
+        """How many characters were fed."""
+        return self._length
+
+    @property
     def complete(self) -> bool:
         """Whether the top-level value has ended (only whitespace may follow)."""
         if self._fail_at >= 0:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -86,13 +86,27 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    actual = _json_type(value)
-    if kind == "number":
-        return actual in ("integer", "number")
-    if kind == "integer":
-        return actual == "integer" or (actual == "number" and float(value).is_integer())
-    return actual == kind
+def _is_integer(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or (kind is float and value.is_integer())
+
+
+# Exact types, as json.loads makes them (bool is not an integer here).
+_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "null": lambda v: v is None,
+    "boolean": lambda v: type(v) is bool,
+    "integer": _is_integer,
+    "number": lambda v: type(v) is int or type(v) is float,
+    "string": lambda v: type(v) is str,
+    "array": lambda v: type(v) is list,
+    "object": lambda v: type(v) is dict,
+}
+
+Validator = Callable[[Any, str], None]
+
+
+def _accept(value: Any, path: str) -> None:
+    return None
 
 
 def validate_json(value: Any, schema: Mapping[str, Any], path: str = "$") -> None:
@@ -104,7 +118,16 @@ def validate_json(value: Any, schema: Mapping[str, Any], path: str = "$") -> Non
     ``prefixItems``, ``minItems``/``maxItems``, ``anyOf``/``oneOf``/``allOf`` and
     local ``$ref`` (``#`` and ``#/$defs/...``). Other keywords are not checked.
     """
-    _validate(value, schema, path, schema)
+    compile_validator(schema)(value, path)
+
+
+def compile_validator(schema: Mapping[str, Any]) -> Validator:
+    """:func:`validate_json` for one schema, compiled once into nested closures.
+
+    A structured format checks every partial value of a stream against the
+    same schema, so the schema is read once and each check is a few calls.
+    """
+    return _compile(schema, schema, {})
 
 
 def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -120,59 +143,146 @@ def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
     return node
 
 
-def _validate(value: Any, schema: Any, path: str, root: Mapping[str, Any]) -> None:
-    if schema is True or not isinstance(schema, Mapping):
-        return
+def _compile(schema: Any, root: Mapping[str, Any], refs: dict[str, Validator]) -> Validator:
+    if not isinstance(schema, Mapping):
+        return _accept
+    checks: list[Validator] = []
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#"):
-        _validate(value, _resolve(ref, root), path, root)
+        if ref not in refs:
+            holder: list[Validator] = []
+            refs[ref] = lambda v, p: holder[0](v, p)  # late-bound: the target may recurse
+            holder.append(_compile(_resolve(ref, root), root, refs))
+        checks.append(refs[ref])
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list) and options:
-            errors = []
-            for option in options:
-                try:
-                    _validate(value, option, path, root)
-                    break
-                except ValueError as exc:
-                    errors.append(str(exc))
-            else:
-                raise ValueError(f"{path}: matches none of the allowed forms ({errors[0]})")
+            checks.append(_any_of([_compile(o, root, refs) for o in options]))
     for option in schema.get("allOf") or ():
-        _validate(value, option, path, root)
+        checks.append(_compile(option, root, refs))
     kind = schema.get("type")
-    if isinstance(kind, str):
-        kind = [kind]
-    if isinstance(kind, list) and kind and not any(_is_type(value, k) for k in kind):
-        raise ValueError(f"{path}: expected {' or '.join(kind)}, got {_json_type(value)}")
-    if "enum" in schema and value not in schema["enum"]:
-        allowed = ", ".join(json.dumps(v) for v in schema["enum"])
-        raise ValueError(f"{path}: {json.dumps(value)} is not one of {allowed}")
-    if "const" in schema and value != schema["const"]:
-        raise ValueError(f"{path}: expected {json.dumps(schema['const'])}")
-    if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        for name in schema.get("required") or ():
+    kinds = [kind] if isinstance(kind, str) else kind
+    if isinstance(kinds, list) and kinds and all(k in _TYPE_TESTS for k in kinds):
+        checks.append(_type_check(kinds))
+    if "enum" in schema:
+        allowed = list(schema["enum"])
+
+        def check_enum(value: Any, path: str) -> None:
+            if value not in allowed or not any(_same(value, a) for a in allowed):
+                shown = ", ".join(json.dumps(v) for v in allowed)
+                raise ValueError(f"{path}: {json.dumps(value)} is not one of {shown}")
+
+        checks.append(check_enum)
+    if "const" in schema:
+        const = schema["const"]
+
+        def check_const(value: Any, path: str) -> None:
+            if not _same(value, const):
+                raise ValueError(f"{path}: expected {json.dumps(const)}")
+
+        checks.append(check_const)
+    if any(k in schema for k in ("properties", "required", "additionalProperties")):
+        checks.append(_object_check(schema, root, refs))
+    if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems")):
+        checks.append(_array_check(schema, root, refs))
+    if not checks:
+        return _accept
+    if len(checks) == 1:
+        return checks[0]
+
+    def check_all(value: Any, path: str) -> None:
+        for check in checks:
+            check(value, path)
+
+    return check_all
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: ``true`` is not ``1``."""
+    return a == b and (type(a) is bool) == (type(b) is bool)
+
+
+def _type_check(kinds: list[str]) -> Validator:
+    tests = [_TYPE_TESTS[k] for k in kinds]
+    expected = " or ".join(kinds)
+    if len(tests) == 1:
+        test = tests[0]
+
+        def check_one(value: Any, path: str) -> None:
+            if not test(value):
+                raise ValueError(f"{path}: expected {expected}, got {_json_type(value)}")
+
+        return check_one
+
+    def check_types(value: Any, path: str) -> None:
+        if not any(t(value) for t in tests):
+            raise ValueError(f"{path}: expected {expected}, got {_json_type(value)}")
+
+    return check_types
+
+
+def _any_of(options: list[Validator]) -> Validator:
+    def check_any(value: Any, path: str) -> None:
+        first: str | None = None
+        for option in options:
+            try:
+                option(value, path)
+                return
+            except ValueError as exc:
+                first = first or str(exc)
+        raise ValueError(f"{path}: matches none of the allowed forms ({first})")
+
+    return check_any
+
+
+def _object_check(
+    schema: Mapping[str, Any], root: Mapping[str, Any], refs: dict[str, Validator]
+) -> Validator:
+    properties = {
+        name: _compile(sub, root, refs) for name, sub in (schema.get("properties") or {}).items()
+    }
+    required = tuple(schema.get("required") or ())
+    extra = schema.get("additionalProperties", True)
+    forbid = extra is False
+    extra_check = _compile(extra, root, refs) if isinstance(extra, Mapping) else _accept
+
+    def check_object(value: Any, path: str) -> None:
+        if type(value) is not dict:
+            return
+        for name in required:
             if name not in value:
                 raise ValueError(f"{path}: missing required property {name!r}")
-        extra = schema.get("additionalProperties", True)
         for name, item in value.items():
-            if name in properties:
-                _validate(item, properties[name], f"{path}.{name}", root)
-            elif extra is False:
+            check = properties.get(name)
+            if check is not None:
+                check(item, f"{path}.{name}")
+            elif forbid:
                 raise ValueError(f"{path}: unexpected property {name!r}")
             else:
-                _validate(item, extra, f"{path}.{name}", root)
-    elif isinstance(value, list):
-        prefix = schema.get("prefixItems") or []
+                extra_check(item, f"{path}.{name}")
+
+    return check_object
+
+
+def _array_check(
+    schema: Mapping[str, Any], root: Mapping[str, Any], refs: dict[str, Validator]
+) -> Validator:
+    prefix = [_compile(s, root, refs) for s in schema.get("prefixItems") or ()]
+    items = _compile(schema.get("items", True), root, refs)
+    low, high = schema.get("minItems"), schema.get("maxItems")
+
+    def check_array(value: Any, path: str) -> None:
+        if type(value) is not list:
+            return
+        n = len(prefix)
         for i, item in enumerate(value):
-            sub = prefix[i] if i < len(prefix) else schema.get("items", True)
-            _validate(item, sub, f"{path}[{i}]", root)
-        low, high = schema.get("minItems"), schema.get("maxItems")
+            (prefix[i] if i < n else items)(item, f"{path}[{i}]")
         if isinstance(low, int) and len(value) < low:
             raise ValueError(f"{path}: expected at least {low} items, got {len(value)}")
         if isinstance(high, int) and len(value) > high:
             raise ValueError(f"{path}: expected at most {high} items, got {len(value)}")
+
+    return check_array
 
 
 def _drop_null_optionals(value: Any, tp: Any) -> Any:
@@ -208,6 +318,27 @@ def _drop_null_optionals(value: Any, tp: Any) -> Any:
     return value
 
 
+def _has_null_stand_ins(tp: Any, seen: set[Any]) -> bool:
+    """Whether ``tp`` reaches a TypedDict key that may be left out (strict mode makes it null)."""
+    optional, inner = _is_optional(tp)
+    if optional:
+        return _has_null_stand_ins(inner, seen)
+    args = typing.get_args(tp)
+    if args and typing.get_origin(tp) is not typing.Literal:
+        return any(_has_null_stand_ins(a, seen) for a in args if a is not Ellipsis)
+    if not (isinstance(tp, type) and is_structured_class(tp)) or is_pydantic_model(tp):
+        return False
+    if tp in seen:
+        return False
+    seen.add(tp)
+    for field in _class_fields(tp):
+        if is_typeddict(tp) and not field.required and not _is_optional(field.annotation)[0]:
+            return True
+        if _has_null_stand_ins(field.annotation, seen):
+            return True
+    return False
+
+
 @attrs.frozen(eq=False)
 class StructuredFormat(Generic[T]):
     """A compiled structured-output target: what to send, and how to read the answer.
@@ -226,6 +357,14 @@ class StructuredFormat(Generic[T]):
     #: dict, ``None`` when the answer is only required to be JSON (``json_object`` mode).
     check_schema: dict[str, Any] | None = attrs.field(repr=False)
     wire: dict[str, Any] = attrs.field(repr=False)
+    #: Whether answers may hold the strict schema's null stand-ins for left-out TypedDict keys.
+    null_stand_ins: bool = attrs.field(default=False, repr=False)
+    _check: Validator = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        schema = self.check_schema
+        check = compile_validator(schema) if schema is not None else _accept
+        object.__setattr__(self, "_check", check)
 
     def response_format(self) -> dict[str, Any]:
         """The request's ``response_format`` value (a fresh dict)."""
@@ -259,11 +398,11 @@ class StructuredFormat(Generic[T]):
         target = self.target
         if is_pydantic_model(target):
             return target.model_validate(value)  # type: ignore[no-any-return]
-        if target is not None:
+        if self.null_stand_ins:
             value = _drop_null_optionals(value, target)
         if self.check_schema is not None:
             try:
-                validate_json(value, self.check_schema)
+                self._check(value, "$")
             except ValueError as exc:
                 what = target.__name__ if target is not None else "the schema"
                 raise ValueError(f"the answer does not fit {what}: {exc}") from None
@@ -329,6 +468,7 @@ def structured_format(
             "type": "json_schema",
             "json_schema": {"name": wire_name, "schema": schema, "strict": strict},
         },
+        null_stand_ins=strict and _has_null_stand_ins(target, set()),
     )
     _CACHE[key] = compiled
     return compiled
