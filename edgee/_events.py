@@ -73,8 +73,12 @@ class _LiveText:
         self.length = 0
 
     def add(self, piece: str) -> None:
-        self._pending.append(piece)
+        pending = self._pending
+        pending.append(piece)
         self.length += len(piece)
+        if len(pending) >= 256:  # a str per piece costs ~60 bytes; keep memory with the text
+            self._joined += "".join(pending)
+            self._pending = []
 
     def upto(self, length: int) -> str:
         if len(self._joined) < length:

@@ -378,3 +378,41 @@ def test_structured_partials_never_raise_and_end_as_the_object(city: City, cuts:
             assert e.partial is None or isinstance(e.partial, (dict, City))
             assert e.partial == structured_format(City).partial(parse_partial_json(e.snapshot))
     assert events[-1].parsed == city
+
+
+def test_long_streams_keep_every_earlier_snapshot() -> None:
+    pieces = [f"w{i} " for i in range(700)]  # past the 256-piece compaction, twice
+    events, _ = run([chunk(content=p) for p in pieces] + [chunk(finish="stop")])
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    for n in (0, 1, 255, 256, 257, 511, 699):
+        assert deltas[n].snapshot == "".join(pieces[: n + 1])
+    assert events[-2] == TextDone("".join(pieces), 0)
+
+
+NOT_READ = object()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet='{}[]",:0123 abn', max_size=6), max_size=12),
+    st.lists(st.booleans(), max_size=12),
+)
+def test_partials_read_live_or_later_are_the_same(pieces: list[str], live: list[bool]) -> None:
+    """Read as each event arrives (incremental) or afterwards (afresh): one value."""
+    fmt = structured_format(City)
+    accumulator = StreamAccumulator()
+    builder = EventBuilder(accumulator, format=fmt)
+    seen: list[tuple[TextDelta, Any]] = []
+    for n, piece in enumerate(pieces):
+        c = chunk(content=piece)
+        accumulator.add(c)
+        for e in builder.feed(c):
+            if isinstance(e, TextDelta) and n < len(live) and live[n]:
+                seen.append((e, e.partial))
+            elif isinstance(e, TextDelta):
+                seen.append((e, NOT_READ))
+    for event, value in seen:
+        expected = fmt.partial(parse_partial_json(event.snapshot))
+        if value is not NOT_READ:
+            assert value == expected
+        assert event.partial == expected
