@@ -525,6 +525,8 @@ class FunctionTool:
     description: str | None
     parameters: dict[str, Any]
     _params: tuple[_Parameter, ...] = attrs.field(repr=False, alias="params")
+    #: Whether ``parameters`` is the strict form and the tool asks the provider to follow it.
+    strict: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -537,7 +539,10 @@ class FunctionTool:
         return Tool(
             type="function",
             function=FunctionDefinition(
-                name=self.name, description=self.description, parameters=self.parameters
+                name=self.name,
+                description=self.description,
+                parameters=self.parameters,
+                strict=True if self.strict else None,
             ),
         )
 
@@ -668,7 +673,9 @@ def _check(value: Any, annotation: Any, path: str) -> Any:
     return value
 
 
-def _make_tool(func: Callable[..., Any], name: str | None, description: str | None) -> FunctionTool:
+def _make_tool(
+    func: Callable[..., Any], name: str | None, description: str | None, strict: bool = False
+) -> FunctionTool:
     if not callable(func):
         raise TypeError("@tool decorates a function")
     signature = inspect.signature(func)
@@ -679,7 +686,7 @@ def _make_tool(func: Callable[..., Any], name: str | None, description: str | No
         # parameter's check below reports which one.
         hints = {}
     doc_description, doc_params = _parse_docstring(func.__doc__)
-    builder = _SchemaBuilder(strict=False)
+    builder = _SchemaBuilder(strict=strict)
     properties: dict[str, Any] = {}
     required: list[str] = []
     params: list[_Parameter] = []
@@ -699,7 +706,7 @@ def _make_tool(func: Callable[..., Any], name: str | None, description: str | No
             schema = {**schema, "description": doc_params[param.name]}
         properties[param.name] = schema
         is_required = param.default is inspect.Parameter.empty
-        if is_required:
+        if is_required or strict:  # strict: every parameter listed, the model sends them all
             required.append(param.name)
         params.append(_Parameter(param.name, annotation, is_required))
     parameters: dict[str, Any] = {"type": "object", "properties": properties}
@@ -714,6 +721,7 @@ def _make_tool(func: Callable[..., Any], name: str | None, description: str | No
         description=description if description is not None else doc_description,
         parameters=parameters,
         params=tuple(params),
+        strict=strict,
     )
     return made
 
@@ -724,7 +732,7 @@ def tool(func: Callable[..., Any], /) -> FunctionTool: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None
+    *, name: str | None = None, description: str | None = None, strict: bool = False
 ) -> Callable[[Callable[..., Any]], FunctionTool]: ...
 
 
@@ -734,14 +742,18 @@ def tool(
     *,
     name: str | None = None,
     description: str | None = None,
+    strict: bool = False,
 ) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
     """Turn a typed function (sync or async) into a :class:`FunctionTool`.
 
-    Use as ``@tool`` or ``@tool(name=..., description=...)``.
+    Use as ``@tool`` or ``@tool(name=..., description=..., strict=True)``.
+    ``strict=True`` writes the parameters in the strict form of
+    :func:`json_schema` (every parameter required, optional ones nullable)
+    and sends ``"strict": true``, so OpenAI-compatible providers follow it.
     """
     if func is not None:
-        return _make_tool(func, name, description)
-    return lambda f: _make_tool(f, name, description)
+        return _make_tool(func, name, description, strict)
+    return lambda f: _make_tool(f, name, description, strict)
 
 
 @attrs.frozen

@@ -471,3 +471,52 @@ def test_recursive_tool_parameter_puts_defs_at_the_root() -> None:
     assert set(draw.parameters["$defs"]) == {"TreeNode"}
     kwargs = draw.bind({"tree": {"label": "a", "children": [{"label": "b"}]}})
     assert kwargs == {"tree": TreeNode("a", [TreeNode("b")])}
+
+
+def test_strict_tool_sends_the_strict_form() -> None:
+    @tool(strict=True)
+    def find(query: str, place: Place | None = None, limit: int = 5) -> None:
+        """Find things.
+
+        Args:
+            query: What to look for.
+        """
+
+    assert find.strict and not get_weather.strict
+    assert find.to_dict() == {
+        "type": "function",
+        "function": {
+            "name": "find",
+            "description": "Find things.",
+            "strict": True,
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What to look for."},
+                    "place": {
+                        "anyOf": [
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "city": {"type": "string"},
+                                    "country": {"type": ["string", "null"]},
+                                },
+                                "required": ["city", "country"],
+                                "additionalProperties": False,
+                            },
+                            {"type": "null"},
+                        ]
+                    },
+                    "limit": {"type": "integer"},
+                },
+                "required": ["query", "place", "limit"],
+                "additionalProperties": False,
+            },
+        },
+    }
+    assert find.bind('{"query": "q", "place": null, "limit": 2}') == {
+        "query": "q",
+        "place": None,
+        "limit": 2,
+    }
+    assert "strict" not in get_weather.to_dict()["function"]  # the default is unchanged
