@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal
 
 import attrs
 import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typing_extensions import NotRequired, TypedDict  # 3.10: typing has no NotRequired
 
 from edgee._partial_json import PartialJSON, parse_partial_json
 from edgee._structured import (

@@ -168,9 +168,9 @@ def test_untyped_parameters_accept_anything() -> None:
 # --- The schema builder beyond @tool: classes of every kind, and the strict form. ---
 
 import dataclasses  # noqa: E402
-from typing import NotRequired, TypedDict  # noqa: E402
 
 import pydantic  # noqa: E402
+from typing_extensions import NotRequired, TypedDict  # noqa: E402  (3.10: typing has no NotRequired)
 
 from edgee.tools import json_schema  # noqa: E402
 
