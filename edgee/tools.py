@@ -408,6 +408,9 @@ class _SchemaBuilder:
             return out
 
         schema: dict[str, Any] = walk(raw)
+        if set(schema) == {"$ref"}:
+            # A self-referencing model's schema is a bare $ref; a root must be an object.
+            schema = dict(resolve(schema["$ref"]))
         for name in source:
             resolve(f"#/$defs/{name}")
         referenced = _refs(schema) | {r for d in converted.values() for r in _refs(d)}

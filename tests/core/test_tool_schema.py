@@ -520,3 +520,23 @@ def test_strict_tool_sends_the_strict_form() -> None:
         "limit": 2,
     }
     assert "strict" not in get_weather.to_dict()["function"]  # the default is unchanged
+
+
+class PNode(pydantic.BaseModel):
+    label: str
+    children: list[PNode] = []
+
+
+def test_recursive_pydantic_model_is_an_object_at_the_root() -> None:
+    node = {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/PNode"}},
+        },
+        "required": ["label", "children"],
+        "additionalProperties": False,
+    }
+    schema = json_schema(PNode, strict=True)
+    assert {k: v for k, v in schema.items() if k != "$defs"} == node
+    assert schema["$defs"] == {"PNode": node}
