@@ -158,8 +158,9 @@ def _class_fields(cls: type) -> list[_Field]:
     ]
 
 
-_NOT_REQUIRED = {typing_extensions.NotRequired, getattr(typing, "NotRequired", None)}
-_REQUIRED = {typing_extensions.Required, getattr(typing, "Required", None)}
+# typing's own exist from Python 3.11; None must not be in these sets (no origin reads as None).
+_NOT_REQUIRED = {typing_extensions.NotRequired, getattr(typing, "NotRequired", _NONE)} - {_NONE}
+_REQUIRED = {typing_extensions.Required, getattr(typing, "Required", _NONE)} - {_NONE}
 
 
 def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, Any], bool]]:
@@ -176,7 +177,7 @@ def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, A
     required_keys = getattr(cls, "__required_keys__", frozenset(hints))
     keys = []
     for name, hint in hints.items():
-        origin = typing.get_origin(wrapped.get(name))
+        origin = typing_extensions.get_origin(wrapped.get(name))
         if origin in _NOT_REQUIRED:
             required = False
         elif origin in _REQUIRED:
