@@ -25,7 +25,7 @@ CODEGEN_FLAGS := \
 	--base-class-map "$$(cat codegen/base_classes.json)" \
 	--formatters ruff-check ruff-format
 
-.PHONY: install test test-matrix test-lowest test-versions test-py310 dist lint typecheck pytest codegen check-codegen demo bench bench-quick fuzz soak clean
+.PHONY: install test test-matrix test-lowest test-versions test-py310 dist dist-smoke lint typecheck pytest codegen check-codegen demo bench bench-quick fuzz soak clean
 
 # pip only bootstraps uv, which installs the dev extra in seconds (pip took a minute).
 $(STAMP): pyproject.toml
@@ -55,10 +55,14 @@ pytest: $(STAMP)
 
 test: lint check-codegen pytest
 
-# The suite on every supported Python found here (3.10-3.13: pyenv, then PATH), in fresh
-# venvs under .venvs/, JOBS at a time; says which ran, passed, failed or were not found.
-# STRICT=1 (CI): a supported Python that is missing fails the run.
-SUITES = $(PYTHON) tools/suites.py --uv $(UV) --jobs $(JOBS) $(if $(STRICT),--strict)
+# The suite in fresh venvs under .venvs/ (uv), JOBS at a time, by tools/suites.py; it says
+# which ran, passed, failed or were not found. STRICT=1: a supported Python that is
+# missing fails the run. COVERED=1: skip the matrix entry of .venv's Python (CI, right
+# after `make test` ran the suite there).
+SUITES = $(PYTHON) tools/suites.py --uv $(UV) --jobs $(JOBS) $(if $(STRICT),--strict) \
+	$(if $(COVERED),--covered-by $(PYTHON))
+
+# The suite on every supported Python found here (3.10-3.13: pyenv, then PATH).
 test-matrix: $(STAMP)
 	$(SUITES) --matrix
 
@@ -67,9 +71,10 @@ test-matrix: $(STAMP)
 test-lowest: $(STAMP)
 	$(SUITES) --lowest
 
-# Both at once, sharing the cores (what CI runs).
+# Matrix and lowest sharing the cores; WHEEL=1 adds the suite against dist/'s wheel
+# (after make dist-smoke). CI runs this.
 test-versions: $(STAMP)
-	$(SUITES) --matrix --lowest
+	$(SUITES) --matrix --lowest $(if $(WHEEL),--wheel)
 
 # Kept for old habits: the matrix on 3.10 only.
 test-py310: $(STAMP)
@@ -77,9 +82,13 @@ test-py310: $(STAMP)
 
 # Build sdist and wheel, twine-check them, install the wheel (not editable) in a fresh
 # venv and, outside the source tree, run `edgee demo`, the examples and the pytest
-# plugin; from the unpacked sdist: `make codegen` and the whole suite against the wheel.
-dist: $(STAMP)
+# plugin; from the unpacked sdist, `make codegen` (tools/dist.sh). `make dist` then runs
+# the whole suite against the installed wheel.
+dist-smoke: $(STAMP)
 	bash tools/dist.sh $(BIN)
+
+dist: dist-smoke
+	$(SUITES) --wheel
 
 demo: $(STAMP)
 	$(BIN)/edgee demo

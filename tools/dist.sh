@@ -7,7 +7,8 @@
 #    gateway (tests/cli/test_examples.py, copied from the sdist) and the pytest plugin smoke
 #    test (tests/dist_smoke/plugin_smoke.py).
 # 4. From the unpacked sdist: `make check-codegen` and `make codegen` (the sdist holds the
-#    schema and templates), then the whole suite, against the installed wheel.
+#    schema and templates).
+# `make dist` then runs the whole suite against the wheel (tools/suites.py --wheel).
 set -euo pipefail
 BIN=$(cd "$1" && pwd)
 cd "$(dirname "$0")/.."
@@ -58,17 +59,4 @@ make -s -C "$src" -o .venv/.installed BIN="$venv/bin" codegen
 cmp "$src/edgee/models/_generated.py" "$ROOT/edgee/models/_generated.py"
 echo "dist: make codegen in the unpacked sdist rebuilt edgee/models/_generated.py identically"
 
-step "from the unpacked sdist: the whole suite against the installed wheel"
-# Its edgee/ goes (but the generated module, which tests/models diffs against), so
-# every import, `python -m edgee` included, finds the wheel's package in site-packages.
-mv "$src/edgee/models/_generated.py" "$work/_generated.py"
-rm -rf "$src/edgee"
-mkdir -p "$src/edgee/models"
-mv "$work/_generated.py" "$src/edgee/models/_generated.py"
-(
-    cd "$src"
-    env -u VIRTUAL_ENV -u PYTHONPATH "$venv/bin/python" -c \
-        'import edgee, sys; assert "site-packages" in edgee.__file__, edgee.__file__'
-    env -u VIRTUAL_ENV -u PYTHONPATH "$venv/bin/pytest" -q
-)
 echo "dist: OK: $(basename "$sdist") and $(basename "$wheel") in dist/"
