@@ -29,9 +29,10 @@ report differently.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -46,9 +47,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_NAMES",
+    "AsyncObservedChunks",
     "CallObserver",
     "Hooks",
     "Observability",
+    "ObservedChunks",
     "RequestEvent",
     "ResponseEvent",
     "RetryEvent",
@@ -488,6 +491,133 @@ class CallObserver:
             error,
             time.monotonic() - self._started,
         )
+
+
+# --- streams: the observer around a stream's chunks, only when observing ---------------
+
+
+def _stream_outcome(error: BaseException) -> tuple[StreamOutcome, BaseException | None]:
+    # An Exception reached the caller; anything else (GeneratorExit, CancelledError,
+    # KeyboardInterrupt) means the caller stopped reading.
+    if isinstance(error, Exception):
+        return "error", error
+    return "closed", None
+
+
+class _ChunkCount:
+    __slots__ = ("chunks", "observer", "response")
+
+    def __init__(self, observer: CallObserver, response: Callable[[], Any]) -> None:
+        self.observer = observer
+        self.response = response
+        self.chunks = 0
+
+    def got(self) -> None:
+        self.chunks += 1
+        if self.chunks == 1:
+            self.observer.first_chunk()
+
+    def end(self, outcome: StreamOutcome, error: BaseException | None = None) -> None:
+        try:
+            response = self.response()
+        except Exception:
+            response = None  # a stream cut mid-way may not fold into a response
+        self.observer.stream_finished(outcome, self.chunks, response, error)
+
+
+class ObservedChunks:
+    """A sync stream's chunk iterator, told to the observer: first chunk and the end.
+
+    Wraps the stream's iterator only when the call is observed, so an
+    unobserved stream runs exactly as before. ``response`` returns the
+    response folded so far (``StreamState.final_response``). The end is
+    reported once: the iterator's end (``done``), an exception (``error``), or
+    :meth:`close` / garbage collection before the end (``closed``).
+    """
+
+    __slots__ = ("_count", "_inner")
+
+    def __init__(
+        self, chunks: Iterator[Any], observer: CallObserver, response: Callable[[], Any]
+    ) -> None:
+        self._inner = chunks
+        self._count = _ChunkCount(observer, response)
+
+    def __iter__(self) -> ObservedChunks:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = next(self._inner)
+        except StopIteration:
+            self._count.end("done")
+            raise
+        except BaseException as exc:
+            self._count.end(*_stream_outcome(exc))
+            raise
+        self._count.got()
+        return chunk
+
+    def close(self) -> None:
+        """The caller stopped: close the stream's iterator, report ``closed``."""
+        try:
+            close = getattr(self._inner, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._count.end("closed")
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # never raise from a finalizer
+            self._count.end("closed")  # a no-op when the end was reported
+
+
+class AsyncObservedChunks:
+    """:class:`ObservedChunks` for an async stream; awaits async hooks after each report."""
+
+    __slots__ = ("_count", "_inner")
+
+    def __init__(
+        self, chunks: AsyncIterator[Any], observer: CallObserver, response: Callable[[], Any]
+    ) -> None:
+        self._inner = chunks
+        self._count = _ChunkCount(observer, response)
+
+    def __aiter__(self) -> AsyncObservedChunks:
+        return self
+
+    async def __anext__(self) -> Any:
+        observer = self._count.observer
+        try:
+            chunk = await self._inner.__anext__()
+        except StopAsyncIteration:
+            self._count.end("done")
+            await observer.flush()
+            raise
+        except BaseException as exc:
+            self._count.end(*_stream_outcome(exc))
+            await observer.flush()
+            raise
+        self._count.got()
+        if observer.pending:
+            await observer.flush()
+        return chunk
+
+    async def aclose(self) -> None:
+        """The caller stopped: close the stream's iterator, report ``closed``."""
+        try:
+            aclose = getattr(self._inner, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            self._count.end("closed")
+            await self._count.observer.flush()
+
+    def __del__(self) -> None:
+        # No loop to await on here: report, and drop what async hooks returned.
+        with contextlib.suppress(Exception):  # never raise from a finalizer
+            self._count.end("closed")
+            self._count.observer.discard()
 
 
 def _name(event: object) -> str:

@@ -30,8 +30,10 @@ import edgee
 from edgee import _observe
 from edgee._config import resolve_options
 from edgee._observe import (
+    AsyncObservedChunks,
     CallObserver,
     Hooks,
+    ObservedChunks,
     RequestEvent,
     ResponseEvent,
     RetryEvent,
@@ -705,3 +707,106 @@ def test_import_edgee_does_not_import_opentelemetry() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# --- the stream wrappers ------------------------------------------------------------------
+
+
+def _stream_observer(seen: list[StreamEndEvent], is_async: bool = False) -> CallObserver:
+    observer = start_call(
+        resolve_observability({"stream_end": [seen.append]}), chat(), is_async=is_async
+    )
+    assert observer is not None
+    return observer
+
+
+def _chunks(n: int, fail: BaseException | None = None) -> Iterator[int]:
+    yield from range(n)
+    if fail is not None:
+        raise fail
+
+
+def test_observed_chunks_done_error_closed_and_collected() -> None:
+    seen: list[StreamEndEvent] = []
+    done = ObservedChunks(_chunks(3), _stream_observer(seen), lambda: None)
+    assert list(done) == [0, 1, 2]
+    with pytest.raises(StopIteration):
+        next(done)  # iterating again reports nothing new
+    cut = IncompleteStreamError("cut", chunks_received=2)
+    failing = ObservedChunks(_chunks(2, cut), _stream_observer(seen), lambda: None)
+    with pytest.raises(IncompleteStreamError):
+        list(failing)
+    broken_off = ObservedChunks(_chunks(5), _stream_observer(seen), lambda: None)
+    next(broken_off)
+    broken_off.close()
+    ObservedChunks(_chunks(5), _stream_observer(seen), lambda: None).close()  # never started
+    dropped = ObservedChunks(_chunks(5), _stream_observer(seen), lambda: None)
+    next(dropped)
+    del dropped  # collected by reference counting
+    assert [(e.outcome, e.chunks, e.error) for e in seen] == [
+        ("done", 3, None),
+        ("error", 2, cut),
+        ("closed", 1, None),
+        ("closed", 0, None),
+        ("closed", 1, None),
+    ]
+    assert seen[0].time_to_first_chunk is not None and seen[3].time_to_first_chunk is None
+
+
+def test_observed_chunks_report_the_response_folded_so_far(otel: Otel) -> None:
+    request = build_chat_request(OPTIONS, "m", PROMPT, stream=True)
+    observer = start_call(otel.observability(), request)
+    assert observer is not None
+
+    def response() -> SendResponse:
+        raise ValueError("cannot fold")  # a failing fold does not lose the end
+
+    assert list(ObservedChunks(_chunks(2), observer, response)) == [0, 1]
+    assert otel.span().attributes is not None
+    assert otel.span().attributes["edgee.stream.outcome"] == "done"
+
+
+def test_async_observed_chunks_await_hooks_and_report_cancellation() -> None:
+    ran: list[tuple[str, int]] = []
+
+    async def hook(event: StreamEndEvent) -> None:
+        await asyncio.sleep(0)
+        ran.append((event.outcome, event.chunks))
+
+    async def agen(n: int, fail: BaseException | None = None) -> Any:
+        for i in range(n):
+            await asyncio.sleep(0)
+            yield i
+        if fail is not None:
+            raise fail
+        await asyncio.Event().wait()  # then hang (the cancellation case below)
+
+    def observed(n: int, fail: BaseException | None = None) -> AsyncObservedChunks:
+        observer = start_call(resolve_observability({"stream_end": [hook]}), chat(), is_async=True)
+        assert observer is not None
+        return AsyncObservedChunks(agen(n, fail), observer, lambda: None)
+
+    async def main() -> None:
+        failing = observed(2, IncompleteStreamError("cut", chunks_received=2))
+        with pytest.raises(IncompleteStreamError):
+            async for _ in failing:
+                pass
+        early = observed(3)
+        await early.__anext__()
+        await early.aclose()
+
+        hanging = observed(1)
+
+        async def consume() -> None:
+            async for _ in hanging:
+                pass
+
+        task = asyncio.ensure_future(consume())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert ran == [("error", 2), ("closed", 1), ("closed", 1)]
