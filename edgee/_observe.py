@@ -32,9 +32,18 @@ from __future__ import annotations
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -59,19 +68,25 @@ __all__ = [
     "StreamEndEvent",
     "check_hooks",
     "error_type",
+    "global_telemetry",
     "instrument",
     "is_instrumented",
+    "observe_flow",
     "resolve_observability",
     "start_call",
     "start_run",
     "uninstrument",
+    "with_hooks",
 ]
 
 #: The hook event names, in the order a call meets them.
 EVENT_NAMES = ("request", "response", "retry", "stream_end")
 
 StreamOutcome = Literal["done", "closed", "error"]
+T = TypeVar("T")
 Hook = Callable[[Any], Any]
+#: What ``hooks=`` takes: event name -> list of callables.
+HooksArg = Mapping[str, Sequence[Callable[[Any], Any]]]
 
 # Request headers that carry a credential: never handed to a hook.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-edgee-api-key"})
@@ -254,7 +269,9 @@ def _telemetry(tracer_provider: Any, meter_provider: Any) -> Telemetry:
 
 # --- global instrumentation ------------------------------------------------------------
 
-_global: Telemetry | None = None
+#: The telemetry of :func:`instrument` (``None``: off). Drivers test it before
+#: :func:`start_call`, so a call observed by nothing costs two ``None`` checks.
+global_telemetry: Telemetry | None = None
 
 
 def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
@@ -267,19 +284,19 @@ def instrument(tracer_provider: Any = None, meter_provider: Any = None) -> None:
     providers; :func:`uninstrument` turns it off. Needs ``opentelemetry-api``
     (``pip install 'edgee[otel]'``), or raises ``ImportError``.
     """
-    global _global
-    _global = _telemetry(tracer_provider, meter_provider)
+    global global_telemetry
+    global_telemetry = _telemetry(tracer_provider, meter_provider)
 
 
 def uninstrument() -> None:
     """Undo :func:`instrument`: later calls make no spans (clients' own providers stay)."""
-    global _global
-    _global = None
+    global global_telemetry
+    global_telemetry = None
 
 
 def is_instrumented() -> bool:
     """Whether :func:`instrument` is in effect."""
-    return _global is not None
+    return global_telemetry is not None
 
 
 # --- the per-call observer --------------------------------------------------------------
@@ -292,6 +309,15 @@ def error_type(error: BaseException) -> str:
     return type(error).__name__
 
 
+def with_hooks(
+    observability: Observability | None, hooks: Mapping[str, Any] | None
+) -> Observability | None:
+    """``with_options(hooks=...)`` of a client observing with ``observability`` (or nothing)."""
+    if hooks is None:
+        return observability
+    return (observability or Observability()).with_hooks(hooks)
+
+
 def start_call(
     observability: Observability | None, request: PreparedRequest, *, is_async: bool = False
 ) -> CallObserver | None:
@@ -299,7 +325,7 @@ def start_call(
 
     This is the whole cost of observability when it is off: two ``None`` checks.
     """
-    telemetry = _global
+    telemetry = global_telemetry
     if observability is None:
         if telemetry is None:
             return None
@@ -525,7 +551,7 @@ class _ChunkCount:
         self.observer.stream_finished(outcome, self.chunks, response, error)
 
 
-class ObservedChunks:
+class ObservedChunks(Generator[T, None, None]):
     """A sync stream's chunk iterator, told to the observer: first chunk and the end.
 
     Wraps the stream's iterator only when the call is observed, so an
@@ -538,15 +564,12 @@ class ObservedChunks:
     __slots__ = ("_count", "_inner")
 
     def __init__(
-        self, chunks: Iterator[Any], observer: CallObserver, response: Callable[[], Any]
+        self, chunks: Iterator[T], observer: CallObserver, response: Callable[[], Any]
     ) -> None:
         self._inner = chunks
         self._count = _ChunkCount(observer, response)
 
-    def __iter__(self) -> ObservedChunks:
-        return self
-
-    def __next__(self) -> Any:
+    def __next__(self) -> T:
         try:
             chunk = next(self._inner)
         except StopIteration:
@@ -557,6 +580,18 @@ class ObservedChunks:
             raise
         self._count.got()
         return chunk
+
+    def send(self, value: None) -> T:
+        """As ``next()`` (a stream takes no values)."""
+        return self.__next__()
+
+    def throw(self, *args: Any) -> T:
+        """Raise the exception at the caller, ending the stream with it."""
+        error = next((a for a in args if isinstance(a, BaseException)), None)
+        self.close()
+        if error is None:
+            raise RuntimeError("throw() needs an exception")
+        raise error
 
     def close(self) -> None:
         """The caller stopped: close the stream's iterator, report ``closed``."""
@@ -572,21 +607,18 @@ class ObservedChunks:
             self._count.end("closed")  # a no-op when the end was reported
 
 
-class AsyncObservedChunks:
+class AsyncObservedChunks(AsyncGenerator[T, None]):
     """:class:`ObservedChunks` for an async stream; awaits async hooks after each report."""
 
     __slots__ = ("_count", "_inner")
 
     def __init__(
-        self, chunks: AsyncIterator[Any], observer: CallObserver, response: Callable[[], Any]
+        self, chunks: AsyncIterator[T], observer: CallObserver, response: Callable[[], Any]
     ) -> None:
         self._inner = chunks
         self._count = _ChunkCount(observer, response)
 
-    def __aiter__(self) -> AsyncObservedChunks:
-        return self
-
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> T:
         observer = self._count.observer
         try:
             chunk = await self._inner.__anext__()
@@ -602,6 +634,18 @@ class AsyncObservedChunks:
         if observer.pending:
             await observer.flush()
         return chunk
+
+    async def asend(self, value: None) -> T:
+        """As ``__anext__()`` (a stream takes no values)."""
+        return await self.__anext__()
+
+    async def athrow(self, *args: Any) -> T:
+        """Raise the exception at the caller, ending the stream with it."""
+        error = next((a for a in args if isinstance(a, BaseException)), None)
+        await self.aclose()
+        if error is None:
+            raise RuntimeError("athrow() needs an exception")
+        raise error
 
     async def aclose(self) -> None:
         """The caller stopped: close the stream's iterator, report ``closed``."""
@@ -620,6 +664,26 @@ class AsyncObservedChunks:
             self._count.observer.discard()
 
 
+# --- the attempt flow: a call's failure ----------------------------------------------------
+
+
+def observe_flow(
+    flow: Generator[Any, Any, None], observer: CallObserver
+) -> Generator[Any, Any, None]:
+    """``flow`` with the exception that ends it reported as the call's failure.
+
+    The flow reports everything else itself; a flow left by its driver after
+    its answer (``GeneratorExit``) is not a failure.
+    """
+    try:
+        yield from flow
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        observer.failed(exc)
+        raise
+
+
 def _name(event: object) -> str:
     return {
         RequestEvent: "request",
@@ -634,7 +698,7 @@ def _name(event: object) -> str:
 
 def start_run(observability: Observability | None, model: str) -> RunObserver | None:
     """The observer of one tool run, or ``None`` without telemetry (hooks see its calls)."""
-    telemetry = _global
+    telemetry = global_telemetry
     if observability is not None and observability.telemetry is not None:
         telemetry = observability.telemetry
     if telemetry is None:
@@ -663,6 +727,42 @@ class RunObserver:
     def current(self) -> Any:
         """A context manager making the run's span current."""
         return self._span.current()
+
+    @contextlib.contextmanager
+    def observing(self) -> Iterator[None]:
+        """Around a whole ``run_tools()``: the run's span current, ended by what escapes."""
+        try:
+            with self._span.current():
+                yield
+        except BaseException as exc:
+            self.finished(None, exc)
+            raise
+
+    def events(self, events: Generator[T, None, None]) -> Generator[T, None, None]:
+        """A streaming run's events; the span ends with them (closed early: no error)."""
+        try:
+            yield from events
+        except GeneratorExit:
+            self.finished(None, None)
+            raise
+        except BaseException as exc:
+            self.finished(None, exc)
+            raise
+
+    async def events_async(self, events: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+        """:meth:`events` of an async streaming run."""
+        try:
+            async for event in events:
+                yield event
+        except GeneratorExit:
+            self.finished(None, None)
+            raise
+        except BaseException as exc:
+            # A cancelled run (CancelledError is no Exception) stopped; it did not fail.
+            self.finished(None, exc if isinstance(exc, Exception) else None)
+            raise
+        finally:
+            await events.aclose()
 
     def tool_started(self, call: Any) -> Any:
         """A tool call (a :class:`~edgee.models.ToolCall`) is about to run: its span, opaque."""

@@ -810,3 +810,87 @@ def test_async_observed_chunks_await_hooks_and_report_cancellation() -> None:
 
     asyncio.run(main())
     assert ran == [("error", 2), ("closed", 1), ("closed", 1)]
+
+
+# --- the attempt flow's failure, with_options(hooks=), tool runs -------------------------
+
+
+def test_observe_flow_reports_the_failure_but_not_an_abandoned_flow(otel: Otel) -> None:
+    def flow() -> Iterator[str]:
+        yield "send"
+        raise APIConnectionError("refused")
+
+    observer = start_call(otel.observability(), chat())
+    assert observer is not None
+    wrapped = _observe.observe_flow(flow(), observer)  # type: ignore[arg-type]
+    assert next(wrapped) == "send"
+    with pytest.raises(APIConnectionError):
+        wrapped.send(None)
+    assert attrs_of(otel.span())["error.type"] == "APIConnectionError"
+
+    streaming = start_call(otel.observability(), chat())
+    assert streaming is not None
+    abandoned = _observe.observe_flow(flow(), streaming)  # type: ignore[arg-type]
+    next(abandoned)
+    abandoned.close()  # the driver left it after its answer: the stream goes on
+    assert len(otel.spans()) == 1
+
+
+def test_with_hooks_of_a_client_without_observability() -> None:
+    assert _observe.with_hooks(None, None) is None
+    obs = _observe.with_hooks(None, {"retry": [len]})
+    assert obs is not None and obs.hooks == Hooks(retry=(len,))
+    with pytest.raises(ConfigurationError):
+        _observe.with_hooks(None, {"nope": []})
+
+
+def test_run_observer_ends_with_an_escaping_error(otel: Otel) -> None:
+    run = start_run(otel.observability(), "m")
+    assert run is not None
+    with pytest.raises(ValueError), run.observing():
+        raise ValueError("boom")
+    span = otel.span()
+    assert span.name == "invoke_agent"
+    assert attrs_of(span)["error.type"] == "ValueError"
+    assert span.status.status_code is StatusCode.ERROR
+
+
+def test_run_observer_events_closed_early_is_no_error(otel: Otel) -> None:
+    run = start_run(otel.observability(), "m")
+    assert run is not None
+    events = run.events(iter_generator(3))
+    assert next(events) == 0
+    events.close()
+    assert "error.type" not in attrs_of(otel.span())
+
+    async def agen() -> Any:
+        yield 1
+        await asyncio.Event().wait()
+
+    async def main() -> None:
+        arun = start_run(otel.observability(), "m")
+        assert arun is not None
+        events = arun.events_async(agen())
+
+        async def consume() -> None:
+            async for _ in events:
+                pass
+
+        task = asyncio.ensure_future(consume())
+        for _ in range(3):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    spans = otel.spans()
+    assert len(spans) == 2 and "error.type" not in attrs_of(spans[1])
+
+
+def iter_generator(n: int) -> Any:
+    yield from range(n)
+
+
+def attrs_of(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
