@@ -38,7 +38,7 @@ from typing import Any, Literal, TypeVar, Union, overload
 
 import attrs
 
-from edgee.errors import EdgeeError
+from edgee.errors import EdgeeError, ToolArgumentsError
 from edgee.models import FunctionDefinition, Message, SendResponse, Tool, ToolCall, Usage
 
 __all__ = [
@@ -51,10 +51,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ToolArgumentsError(ValueError):
-    """The arguments a model sent do not fit the tool's signature."""
 
 
 _NONE = type(None)

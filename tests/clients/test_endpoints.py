@@ -59,9 +59,9 @@ def test_compress(client: Any, gateway: FakeGateway) -> None:
     assert isinstance(result, CompressResponse)
     assert result.messages[0].content == "say answer"
     assert result.compression is not None
-    assert result.compression.saved_tokens == 3
-    assert result.compression.reduction == 60.0
-    assert (result.original_tokens, result.compressed_tokens) == (5, 2)
+    assert result.compression.extra["saved_tokens"] == 3
+    assert result.compression.extra["reduction"] == 60.0
+    assert (result.extra["original_tokens"], result.extra["compressed_tokens"]) == (5, 2)
     assert gateway.requests[-1].path == "/v1/compress"
 
 
@@ -89,7 +89,7 @@ def test_response_metadata_from_headers(client: Any, gateway: FakeGateway) -> No
     assert r.request_id is not None and r.request_id.startswith("req_")
     assert "x-edgee-provider" not in r.to_dict()
     r2 = client.send("gpt-4o", "y")
-    assert r2.fallback_used is None and r2.request_id != r.request_id
+    assert r2.fallback_used is False and r2.request_id != r.request_id
 
 
 def test_stream_metadata_from_headers(client: Any, gateway: FakeGateway) -> None:

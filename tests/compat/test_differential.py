@@ -133,18 +133,12 @@ ALLOWED_REQUESTS: dict[str, AllowedRequests] = {
 # Scripts that differ today because of a bug issue 15 asks to fix. Strict: a fixed bug
 # turns its xfail into a failure, so the entry must then be removed.
 XFAIL: dict[str, str] = {
-    "constructors": "a config dict with an unknown key raises TypeError (should warn); "
-    "client.base_url and client.api_key are read-only",
     "dataclasses_positional": "models lack the official field order (InputObject, Tool, ToolCall, "
     "Choice, SendResponse, StreamChunk built positionally) and are frozen",
-    "errors": "APIResponseValidationError is not a ValueError; APIConnectionError is not an "
-    "OSError (ConnectionError)",
     "input_forms": "InputObject's 5th positional is not compression_model; an input dict's extra "
     "keys raise ValueError (known options should be sent, unknown ones warn); InputObject frozen",
     "message_dicts": "response messages and tool calls are not dicts (isinstance, items, len, ==, "
     "json.dumps, item assignment, a null content kept, wire key order)",
-    "module_names": "DEFAULT_BASE_URL, API_ENDPOINT, COMPRESSION_HEADERS are missing",
-    "sse_edges": "IncompleteStreamError is not a RuntimeError",
     "stream_errors": "StreamError is not a RuntimeError; chunk.text is '' instead of None",
     "stream_no_delta": "a stream choice without a delta raises AttributeError",
     "stream_positional": "send(model, input, True) raises TypeError",

@@ -135,8 +135,8 @@ def test_list_of_messages_every_role_byte_exact() -> None:
         b'{"role":"system","content":"be brief"},'
         b'{"role":"developer","content":"no emojis"},'
         b'{"role":"user","content":"weather in Paris?"},'
-        b'{"role":"assistant","tool_calls":[{"id":"call_1","function":'
-        b'{"name":"weather","arguments":"{\\"city\\":\\"Paris\\"}"},"type":"function"}]},'
+        b'{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":'
+        b'{"name":"weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},'
         b'{"role":"tool","content":"22C","tool_call_id":"call_1"},'
         b'{"role":"assistant","content":"It is 22C."}'
         b"]}"
@@ -238,9 +238,9 @@ def test_input_object_full_byte_exact_and_headers() -> None:
         b'{"model":"gpt-4o","messages":['
         b'{"role":"system","content":"be brief"},{"role":"user","content":"weather?"}],'
         b'"stream":true,'
-        b'"tools":[{"function":{"name":"get_weather","description":"Current weather",'
-        b'"parameters":{"type":"object","properties":{"city":{"type":"string"}},'
-        b'"required":["city"]}},"type":"function"}],'
+        b'"tools":[{"type":"function","function":{"name":"get_weather",'
+        b'"description":"Current weather","parameters":{"type":"object",'
+        b'"properties":{"city":{"type":"string"}},"required":["city"]}}}],'
         b'"tool_choice":"auto","tags":["team-a","prod"]}'
     )
     assert req.headers == {
