@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -508,3 +511,24 @@ def test_no_observer_when_off(make_client: Any, gateway: FakeGateway) -> None:
         inner = getattr(stream, "_stream", stream)
         assert "Observed" not in type(inner._iterator).__name__
         assert "".join(stream.text_stream) == ANSWER
+
+
+def test_demo_trace_prints_the_spans_of_its_run() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EDGEE_", "OTEL_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "edgee", "demo", "--trace"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    spans = out.split("Spans (OpenTelemetry console exporter", 1)[1]
+    lines = [line.strip() for line in spans.splitlines()[1:] if line.strip()]
+    names = [line.split("  ")[0] for line in lines if not line.startswith("All ")]
+    assert names.count("chat openai/gpt-4o") == 7  # every HTTP request of the demo
+    assert names.count("execute_tool convert") == 2 and names.count("invoke_agent") == 1
+    assert "edgee.stream.outcome=done" in spans and "edgee.compression.saved_tokens=830" in spans
+    assert "All 5 steps worked" in out
