@@ -253,11 +253,11 @@ class _Key:
         if kind == _PLAIN or value is None:
             return value
         elem = self.elem
-        if kind == _MODEL and type(value) is elem:
+        if kind == _MODEL and isinstance(value, elem):
             return value
         if kind == _MODELS and type(value) is list:
             for item in value:
-                if type(item) is not elem:
+                if not isinstance(item, elem):
                     break
             else:
                 return value
@@ -274,12 +274,12 @@ class _Key:
         if kind == _ENUM:
             return elem(value) if isinstance(value, str) else value
         if kind == _MODEL:
-            return value if type(value) is elem else elem._structure(value)
+            return value if isinstance(value, elem) else elem._structure(value)
         if kind == _TEXT_OR_MODELS and isinstance(value, str):
             return value
         if type(value) is list:
             for i, item in enumerate(value):  # fixed in place: the list is the model's
-                if type(item) is not elem:
+                if not isinstance(item, elem):
                     value[i] = elem._structure(item)
         return value
 
@@ -300,14 +300,14 @@ class _Key:
         if kind == _ENUM:
             return value.value if isinstance(value, enum.Enum) else value
         if kind == _MODEL:
-            return value if type(value) is elem else elem._structure(value, self._where())
+            return value if isinstance(value, elem) else elem._structure(value, self._where())
         if kind == _TEXT_OR_MODELS and isinstance(value, str):
             return value
         if isinstance(value, (list, tuple)):
-            if type(value) is list and all(type(x) is elem for x in value):
+            if type(value) is list and all(isinstance(x, elem) for x in value):
                 return value  # kept as given, like a dataclass field
             where = self._where()
-            return [x if type(x) is elem else elem._structure(x, where) for x in value]
+            return [x if isinstance(x, elem) else elem._structure(x, where) for x in value]
         want = "a string or a list" if kind == _TEXT_OR_MODELS else "a list"
         raise TypeError(f"{self._where()} must be {want}, not {type(value).__name__}")
 
@@ -465,7 +465,7 @@ class DictModel(dict[str, Any]):
     @classmethod
     def coerce(cls, value: Mapping[str, Any]) -> Self:
         """``value`` itself when it is already this model, else the model built from it."""
-        return value if type(value) is cls else cls._structure(value)
+        return value if isinstance(value, cls) else cls._structure(value)
 
     def to_dict(self) -> dict[str, Any]:
         """The wire JSON as plain dicts; known fields that are ``None`` are left out."""
@@ -566,7 +566,7 @@ def coerce_dict_fields(obj: WireModel) -> None:
         _DICT_FIELDS[cls] = plan
     for name, model in plan:
         value = getattr(obj, name)
-        if value is not None and type(value) is not model:
+        if value is not None and not isinstance(value, model):
             object.__setattr__(obj, name, model._structure(value, f"{cls.__name__}.{name}"))
 
 

@@ -133,23 +133,12 @@ ALLOWED_REQUESTS: dict[str, AllowedRequests] = {
 # Scripts that differ today because of a bug issue 15 asks to fix. Strict: a fixed bug
 # turns its xfail into a failure, so the entry must then be removed.
 XFAIL: dict[str, str] = {
-    "dataclasses_positional": "models lack the official field order (InputObject, Tool, ToolCall, "
-    "Choice, SendResponse, StreamChunk built positionally) and are frozen",
-    "input_forms": "InputObject's 5th positional is not compression_model; an input dict's extra "
-    "keys raise ValueError (known options should be sent, unknown ones warn); InputObject frozen",
-    "message_dicts": "response messages and tool calls are not dicts (isinstance, items, len, ==, "
-    "json.dumps, item assignment, a null content kept, wire key order)",
-    "stream_errors": "StreamError is not a RuntimeError; chunk.text is '' instead of None",
-    "stream_no_delta": "a stream choice without a delta raises AttributeError",
-    "stream_positional": "send(model, input, True) raises TypeError",
     "streams": "chunk.text is '' instead of None for a chunk without content; streamed "
     "delta.tool_calls items are not dicts",
     "tags_compression": "the compression_model DeprecationWarning of send(..., stream=True) "
     "points into edgee's frames",
     "tools_agent_loop": "sending back a history holding response.message raises TypeError; "
     "json.dumps of that history fails",
-    "compression_fields": "not in issue 15's list: Compression.reduction is a float here, so the "
-    "official README's f'{reduction}%' prints '48.0%' where the official SDK prints '48%'",
 }
 
 # --------------------------------------------------------------------------------------

@@ -303,3 +303,17 @@ def test_any_wire_message_is_kept_exactly(data: dict[str, Any]) -> None:
     assert m.to_dict() == {k: v for k, v in data.items() if v is not None or k not in known} | (
         {"tool_calls": [dict(c) for c in data["tool_calls"]]} if data.get("tool_calls") else {}
     )
+
+
+def test_a_subclass_of_a_model_is_kept_where_the_model_goes() -> None:
+    class Traced(ToolCall):
+        """A user's own tool call type."""
+
+    call = Traced("c", "function", {"name": "f", "arguments": "{}"})
+    m = Message.assistant(tool_calls=[call])
+    assert m.tool_calls is not None and m.tool_calls[0] is call
+    assert isinstance(call.function, FunctionCall) and call == {
+        "id": "c",
+        "type": "function",
+        "function": {"name": "f", "arguments": "{}"},
+    }
