@@ -557,6 +557,13 @@ def _message_dict(m: Any, i: int) -> dict[str, Any]:
         return m.to_dict()
     if isinstance(m, Choice):
         m = m.message  # a Choice stands for the message it carries
+    if isinstance(m, ResponseMessage):
+        # Sent back as received, nulls included (`"content": null` beside tool calls),
+        # as the official SDK sends the dict it handed out.
+        d = {k: _plain(v) for k, v in m.items()}
+        if d.get("role") is None:
+            d["role"] = "assistant"  # the gateway's answer; a stream's may carry no role
+        return d
     if isinstance(m, (str, bytes)) or not (
         isinstance(m, Mapping) or callable(getattr(m, "to_dict", None))
     ):
@@ -566,8 +573,6 @@ def _message_dict(m: Any, i: int) -> dict[str, Any]:
     d = _plain(m)
     if not isinstance(d, dict):
         raise TypeError(f"messages[{i}] must be a message, not {type(m).__name__}")
-    if isinstance(m, ResponseMessage) and d.get("role") is None:
-        d["role"] = "assistant"  # the gateway's answer; a stream's may carry no role
     return d
 
 

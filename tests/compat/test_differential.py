@@ -137,8 +137,6 @@ XFAIL: dict[str, str] = {
     "delta.tool_calls items are not dicts",
     "tags_compression": "the compression_model DeprecationWarning of send(..., stream=True) "
     "points into edgee's frames",
-    "tools_agent_loop": "sending back a history holding response.message raises TypeError; "
-    "json.dumps of that history fails",
 }
 
 # --------------------------------------------------------------------------------------
