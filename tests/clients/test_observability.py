@@ -8,6 +8,7 @@ through ``edgee.instrument()``). Every test runs on ``Edgee`` and ``AsyncEdgee``
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import subprocess
@@ -532,3 +533,37 @@ def test_demo_trace_prints_the_spans_of_its_run() -> None:
     assert names.count("execute_tool convert") == 2 and names.count("invoke_agent") == 1
     assert "edgee.stream.outcome=done" in spans and "edgee.compression.saved_tokens=830" in spans
     assert "All 5 steps worked" in out
+
+
+def test_a_whole_answer_to_a_stream_request_ends_with_the_stream(
+    make_client: Any, gateway: FakeGateway, otel: Otel
+) -> None:
+    body = json.dumps(
+        {
+            "id": "chatcmpl-w",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": ANSWER},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gateway.reply_raw(head.encode() + body)
+    stream = make_client(**otel.kwargs).stream(MODEL, PROMPT)
+    assert otel.spans() == []  # open until the stream is read
+    assert "".join(stream.text_stream) == ANSWER
+    stream.close()
+    attributes = attrs_of(otel.span())
+    assert attributes["edgee.stream.outcome"] == "done"
+    assert attributes["edgee.stream.chunks"] == 1
+    assert attributes["gen_ai.response.id"] == "chatcmpl-w"
+    assert attributes["gen_ai.usage.output_tokens"] == 4
