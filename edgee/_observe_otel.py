@@ -302,6 +302,7 @@ class CallSpan:
             key: attributes[key]
             for key in (
                 "gen_ai.operation.name",
+                "gen_ai.provider.name",
                 "gen_ai.request.model",
                 "server.address",
                 "server.port",

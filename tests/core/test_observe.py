@@ -467,6 +467,7 @@ def test_retries_are_span_events_and_failure_sets_error_type(otel: Otel) -> None
     assert {e.name for e in span.events} == {"edgee.attempt"}
     (duration,) = otel.points("gen_ai.client.operation.duration")
     assert duration.attributes["error.type"] == "500"
+    assert duration.attributes["gen_ai.provider.name"] == "edgee"  # the last answer named none
     assert otel.points("gen_ai.client.token.usage") == []
 
 
