@@ -22,6 +22,10 @@ naturally for the other::
     │       ├── EventTooLargeError
     │       └── IncompleteStreamError
 
+    ├── StructuredOutputError       (also ValueError; parse() / response_format=T)
+    │   ├── LengthFinishReasonError, ContentFilterFinishReasonError
+    │   └── OutputValidationError
+
     EdgeeWarning (a UserWarning)
 
 Classes only: reading an error response into one of them is
@@ -47,16 +51,20 @@ __all__ = [
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "EdgeeError",
     "EdgeeWarning",
     "EventTooLargeError",
     "IncompleteStreamError",
     "InternalServerError",
+    "LengthFinishReasonError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamAPIError",
     "StreamError",
+    "StructuredOutputError",
     "ToolArgumentsError",
     "UnprocessableEntityError",
 ]
@@ -288,3 +296,35 @@ class IncompleteStreamError(StreamError):
 
 class ToolArgumentsError(EdgeeError, ValueError):
     """The arguments a model sent do not fit the tool's signature (``edgee.tools``)."""
+
+
+class StructuredOutputError(EdgeeError, ValueError):
+    """A structured answer (``parse()``, ``response_format=T``) cannot be turned into ``T``.
+
+    ``content`` is the raw text the model answered (``None`` when it sent
+    none) and ``response`` the whole response it came in. Also a
+    ``ValueError``. The subclasses say why.
+    """
+
+    content: str | None
+    response: object | None
+
+    def __init__(
+        self, message: str, *, content: str | None = None, response: object | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.content = content
+        self.response = response
+
+
+class LengthFinishReasonError(StructuredOutputError):
+    """The structured answer was cut by the token limit (``finish_reason == "length"``)."""
+
+
+class ContentFilterFinishReasonError(StructuredOutputError):
+    """The provider's content filter stopped the structured answer (``"content_filter"``)."""
+
+
+class OutputValidationError(StructuredOutputError):
+    """The answer is not JSON, or its JSON does not fit ``T``; the message says where."""

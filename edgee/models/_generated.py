@@ -437,29 +437,27 @@ class SendResponse(SendResponseBehaviour):
     """JSON keys the schema does not know, kept as received."""
 
 
-@attrs.define(slots=True, eq=True)
-class FunctionCallDelta(WireModel):
+class FunctionCallDelta(DictModel):
     """A fragment of a function call in a stream."""
+
+    __slots__ = ()
 
     name: str | None = None
     """Sent on the first fragment only."""
     arguments: str | None = None
     """A piece of the JSON arguments string."""
-    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
-    """JSON keys the schema does not know, kept as received."""
 
 
-@attrs.define(slots=True, eq=True)
-class ToolCallDelta(WireModel):
+class ToolCallDelta(DictModel):
     """A fragment of a tool call in a stream; fragments with the same index belong together."""
+
+    __slots__ = ()
 
     index: int | None = None
     id: str | None = None
     """Sent on the first fragment only."""
     type: str | None = None
     function: FunctionCallDelta | None = None
-    _extra: dict[str, Any] | None = attrs.field(default=None, kw_only=True, repr=False)
-    """JSON keys the schema does not know, kept as received."""
 
 
 @attrs.define(slots=True, eq=True)

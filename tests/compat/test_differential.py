@@ -64,6 +64,10 @@ DIFFERENCES: dict[str, str] = {
         "known generation options in an input dict (temperature, max_tokens, ...) are sent; "
         "the official SDK dropped them silently"
     ),
+    "compression-model-values": (
+        "compression_model takes only the documented values (claude, opencode, codex, cursor); "
+        "another raises ValueError before any I/O; the official SDK sent any string"
+    ),
     "unknown-key-warns": "an unknown key of an input or config dict raises an EdgeeWarning",
     "stream-errors-raise": (
         "an error inside a stream (error event, undecodable chunk, cut connection) raises a "
@@ -109,6 +113,12 @@ ALLOWED_STEPS: dict[tuple[str, str], Allowed] = {
     ("stream_errors", "malformed.end"): Allowed("stream-errors-raise", "raised RuntimeError"),
     ("stream_errors", "reset.end"): Allowed("stream-errors-raise", "raised RuntimeError"),
     ("stream_errors", "truncated.end"): Allowed("stream-errors-raise", "raised RuntimeError"),
+    ("tags_compression", "compression_model.undocumented"): Allowed(
+        "compression-model-values", "raised ValueError"
+    ),
+    ("tags_compression", "compression_model.undocumented.warnings"): Allowed(
+        "compression-model-values", "[]"
+    ),
     ("sse_edges", "unterminated.items"): Allowed("spec-sse", "['a', 'b']"),
     ("sse_edges", "unterminated.end"): Allowed("spec-sse", "raised RuntimeError"),
 }
@@ -123,21 +133,22 @@ class AllowedRequests:
     why: str
     retries: bool = False
     sent_options: tuple[str, ...] = ()
+    # (body key, value): the official SDK sent such a request, this package refuses it
+    # before any I/O; both facts are checked.
+    refused: tuple[tuple[str, Any], ...] = ()
 
 
 ALLOWED_REQUESTS: dict[str, AllowedRequests] = {
     "retries": AllowedRequests("retries", retries=True),
     "input_forms": AllowedRequests("options-sent", sent_options=("temperature", "max_tokens")),
+    "tags_compression": AllowedRequests(
+        "compression-model-values", refused=(("compression_model", "x"),)
+    ),
 }
 
 # Scripts that differ today because of a bug issue 15 asks to fix. Strict: a fixed bug
 # turns its xfail into a failure, so the entry must then be removed.
-XFAIL: dict[str, str] = {
-    "streams": "chunk.text is '' instead of None for a chunk without content; streamed "
-    "delta.tool_calls items are not dicts",
-    "tags_compression": "the compression_model DeprecationWarning of send(..., stream=True) "
-    "points into edgee's frames",
-}
+XFAIL: dict[str, str] = {}
 
 # --------------------------------------------------------------------------------------
 # The official SDK's virtual environment
@@ -367,6 +378,17 @@ def compare_requests(name: str, official: list[Any], ours: list[Any]) -> list[st
             if isinstance(body, dict):
                 for key in rule.sent_options:
                     body.pop(key, None)
+    if rule is not None and rule.refused:
+
+        def refused(request: Any) -> bool:
+            body = request["body"]
+            return isinstance(body, dict) and any(body.get(k) == v for k, v in rule.refused)
+
+        if not any(refused(r) for r in official):
+            problems.append(f"requests: the official SDK never sent a refused body ({rule.why})")
+        if any(refused(r) for r in ours):
+            problems.append(f"requests: ours sent a body it must refuse ({rule.why})")
+        official = [r for r in official if not refused(r)]
     if rule is not None and rule.retries:
         collapsed: list[Any] = []
         for request in ours:

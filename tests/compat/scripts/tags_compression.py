@@ -21,6 +21,7 @@ GATEWAY = [
             "usage": {"prompt_tokens": 11, "completion_tokens": 4, "total_tokens": 15},
         },
     ),
+    ("reply_text", {"text": "undocumented model"}),
 ]
 
 client = Edgee()
@@ -68,10 +69,14 @@ warned(
 )
 warned(
     "compression_model.dict",
-    lambda: client.send(MODEL, {"messages": msgs, "compression_model": "x"}).text,
+    lambda: client.send(MODEL, {"messages": msgs, "compression_model": "codex"}).text,
 )
 u = step("usage", lambda: client.send(MODEL, "usage"))
 step(
     "usage.fields",
     lambda: (u.usage.prompt_tokens, u.usage.completion_tokens, u.usage.total_tokens, u.compression),
+)
+warned(
+    "compression_model.undocumented",
+    lambda: client.send(MODEL, {"messages": msgs, "compression_model": "x"}).text,
 )
