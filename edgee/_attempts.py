@@ -25,8 +25,10 @@ clients cannot disagree about them.
 Seams for behaviour still to come, each with one place below (``# seam:``):
 an immediate, uncounted resend after a keep-alive race; a cap and time budget
 on error bodies (``ReadBody.limit`` / ``ReadBody.budget``); skipping ``1xx``
-interim heads; and an observer told of requests sent, responses received,
-retries scheduled (``None`` by default, so free when absent).
+interim heads. The call's observer (``_observe.CallObserver``, ``None`` when
+nothing observes, so free when absent) is told of requests sent, responses
+received, retries scheduled and the answer; the failure that ends a flow is
+reported by ``_observe.observe_flow`` around it.
 """
 
 from __future__ import annotations

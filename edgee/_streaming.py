@@ -332,8 +332,8 @@ def _events(
             parser.next_event = parser._raise_error  # sticky, now that this generator ends
         raise
     state.events = ()
-    # seam: observer.stream_finished(chunks_received) goes here (and beside the raise above
-    # for a stream that failed): the one place every stream ends, on both clients.
+    # A stream's end (done, failed, or closed by the caller, which never reaches this
+    # parser) is reported by StreamState.observed's wrapper, on both clients.
     while True:
         yield DONE
 
