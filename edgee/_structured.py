@@ -27,7 +27,7 @@ import json
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import cattrs
@@ -541,8 +541,9 @@ class ParsedToolCall(ToolCall):
 
     __slots__ = ("arguments_error", "parsed_arguments")
 
-    parsed_arguments: dict[str, Any] | None
-    arguments_error: str | None
+    if TYPE_CHECKING:  # attributes, not wire keys: a DictModel makes every annotation a key
+        parsed_arguments: dict[str, Any] | None
+        arguments_error: str | None
 
 
 def parse_tool_call(
@@ -594,7 +595,7 @@ class ParsedResponse(SendResponse, Generic[T]):
     _parsed_headers: Mapping[str, str]
 
     @property
-    def tool_calls(self) -> list[ParsedToolCall] | None:  # type: ignore[override]
+    def tool_calls(self) -> list[ParsedToolCall] | None:
         """The first choice's tool calls, each with ``parsed_arguments``; ``None`` if none."""
         return self._parsed_calls
 

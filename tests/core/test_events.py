@@ -22,7 +22,7 @@ from edgee._events import (
     UsageEvent,
 )
 from edgee._partial_json import parse_partial_json
-from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._streaming import DONE, NEED_DATA, ChunkParser, StreamAccumulator
 from edgee._structured import ParsedResponse, structured_format
 from edgee.errors import LengthFinishReasonError, OutputValidationError
 from edgee.models import StreamChunk, Usage
@@ -345,13 +345,19 @@ def test_any_split_gives_the_same_text_and_final_snapshot(
     accumulator = StreamAccumulator()
     builder = EventBuilder(accumulator)
     events: list[Any] = []
-    last = 0
-    for p in [*points, len(body)]:
-        for c in parser.feed(body[last:p]):
+    pieces = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
+    done = False
+    for piece in [p for p in pieces if p] + [b""]:  # b"": the body ended
+        parser.receive_data(piece)
+        while (c := parser.next_event()) is not NEED_DATA:
+            if c is DONE:
+                done = True
+                break
             accumulator.add(c)
             events.extend(builder.feed(c))
-        last = p
-    parser.close()
+        if done:
+            break
+    assert done
     events.extend(builder.finish())
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert "".join(d.delta for d in deltas) == text
