@@ -12,6 +12,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
+from edgee._observe import (
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    StreamEndEvent,
+    instrument,
+    uninstrument,
+)
 from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
 from edgee._version import __version__
 from edgee.errors import (
@@ -119,7 +127,10 @@ __all__ = [
     "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestEvent",
+    "ResponseEvent",
     "ResponseMessage",
+    "RetryEvent",
     "Role",
     "SendResponse",
     "Stream",
@@ -127,6 +138,7 @@ __all__ = [
     "StreamChoice",
     "StreamChunk",
     "StreamDelta",
+    "StreamEndEvent",
     "StreamError",
     "StructuredOutputError",
     "Timeout",
@@ -136,6 +148,8 @@ __all__ = [
     "UnprocessableEntityError",
     "Usage",
     "__version__",
+    "instrument",
+    "uninstrument",
 ]
 
 # Transport classes load their HTTP library on first access (PEP 562).

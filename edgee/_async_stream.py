@@ -167,6 +167,7 @@ class AsyncStream(StreamView):
             self._iterator = _whole(state.whole_chunks())
         else:
             self._iterator = _read_chunks(self._body, state)
+        self._iterator = state.observed_async(self._iterator)
 
     def __aiter__(self) -> AsyncStream:
         return self

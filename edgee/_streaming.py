@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from edgee._convert import converter
 from edgee._error_mapping import stream_error_from_payload
+from edgee._observe import AsyncObservedChunks, CallObserver, ObservedChunks
 from edgee._response import attach_headers, chunk_from_completion
 from edgee.errors import (
     APIConnectionError,
@@ -331,8 +332,8 @@ def _events(
             parser.next_event = parser._raise_error  # sticky, now that this generator ends
         raise
     state.events = ()
-    # seam: observer.stream_finished(chunks_received) goes here (and beside the raise above
-    # for a stream that failed): the one place every stream ends, on both clients.
+    # A stream's end (done, failed, or closed by the caller, which never reaches this
+    # parser) is reported by StreamState.observed's wrapper, on both clients.
     while True:
         yield DONE
 
@@ -567,13 +568,33 @@ class StreamState:
     wrap one and add only iteration and closing.
     """
 
-    __slots__ = ("accumulator", "headers", "parser", "whole")
+    __slots__ = ("accumulator", "headers", "observer", "parser", "whole")
 
-    def __init__(self, headers: dict[str, str], whole: SendResponse | None = None) -> None:
+    def __init__(
+        self,
+        headers: dict[str, str],
+        whole: SendResponse | None = None,
+        observer: CallObserver | None = None,
+    ) -> None:
         self.headers = headers
         self.whole = whole
         self.accumulator = StreamAccumulator()
         self.parser = ChunkParser(request_id=headers.get("x-request-id"))
+        self.observer = observer  # the call's (_observe), None when nothing observes it
+
+    def observed(self, chunks: Iterator[StreamChunk]) -> Iterator[StreamChunk]:
+        """``chunks`` as the observer sees them (first chunk, end), or as they are."""
+        if self.observer is None:
+            return chunks
+        return ObservedChunks(chunks, self.observer, self.final_response)
+
+    def observed_async(
+        self, chunks: AsyncGenerator[StreamChunk, None]
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """:meth:`observed` for an async stream."""
+        if self.observer is None:
+            return chunks
+        return AsyncObservedChunks(chunks, self.observer, self.final_response)
 
     def whole_chunks(self) -> tuple[StreamChunk, ...]:
         """The one chunk that says what ``whole`` says (nothing to read from the body)."""

@@ -128,6 +128,7 @@ class Stream(StreamView):
             self._iterator = iter(state.whole_chunks())
         else:
             self._iterator = _read_chunks(self._body, state)
+        self._iterator = state.observed(self._iterator)
 
     def __iter__(self) -> Iterator[StreamChunk]:
         return self

@@ -210,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="openai/gpt-4o",
         help="model name shown in the demo (default: openai/gpt-4o)",
     )
+    demo.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the OpenTelemetry spans of the run (needs opentelemetry-sdk)",
+    )
     demo.set_defaults(handler=_command_demo, command_parser=demo)
     return parser
 

@@ -26,6 +26,9 @@ EDGEE = {
     "RateLimitError", "ResponseMessage", "Role", "SendResponse", "Stream", "StreamAPIError",
     "StreamChoice", "StreamChunk", "StreamDelta", "StreamError", "Timeout", "Tool",
     "ToolCall", "ToolCallDelta", "UnprocessableEntityError", "Usage", "__version__",
+    # Observability (README "Observability"): hook events, global OpenTelemetry switch.
+    "RequestEvent", "ResponseEvent", "RetryEvent", "StreamEndEvent", "instrument",
+    "uninstrument",
 }  # fmt: skip
 
 ERRORS = {
