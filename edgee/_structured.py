@@ -50,11 +50,13 @@ from edgee.tools import (
 )
 
 __all__ = [
+    "CallPlan",
     "ParsedResponse",
     "ParsedToolCall",
     "StructuredFormat",
     "parse_response",
     "parse_tool_call",
+    "plan_call",
     "split_response_format",
     "structured_format",
     "validate_json",
@@ -668,3 +670,51 @@ def parse_response(
         made, "_parsed_calls", [_parsed_call(c, tools) for c in calls] if calls else None
     )
     return made
+
+
+@attrs.frozen
+class CallPlan:
+    """What a ``parse()`` or ``stream()`` call sends, and how its answer is read.
+
+    ``options`` are the request options in wire form (``response_format``
+    compiled, ``@tool`` functions replaced by their wire tools); ``format`` and
+    ``tools`` (the ``@tool`` functions) say how the answer is read.
+    """
+
+    options: Mapping[str, Any]
+    format: StructuredFormat[Any] | None = None
+    tools: tuple[FunctionTool, ...] = ()
+
+    def read(self, response: SendResponse) -> ParsedResponse[Any]:
+        """The answer as :func:`parse_response` reads it."""
+        return parse_response(response, self.format, tools=self.tools)
+
+
+def plan_call(options: Mapping[str, Any], *, parse: bool = False) -> CallPlan:
+    """The :class:`CallPlan` of a call's options, decided once for both clients.
+
+    For ``stream()`` (``parse=False``) only a class (or a compiled
+    :class:`StructuredFormat`) as ``response_format`` turns reading on; a dict
+    is sent as given, as ``send()`` does, so code that streamed with a
+    ``response_format`` dict before keeps getting plain responses. ``parse()``
+    reads dicts too (a JSON Schema or ``{"type": "json_object"}`` gives plain
+    JSON values) and refuses ``stream=True``. ``@tool`` functions in ``tools``
+    are sent as their wire tools and their calls' arguments are bound.
+    """
+    if "response_format" not in options and "tools" not in options:
+        return CallPlan(options)  # the common stream(): nothing to read, nothing copied
+    if parse and options.get("stream"):
+        raise TypeError("parse() does not stream: use stream(..., response_format=T)")
+    out = dict(options)
+    format: StructuredFormat[Any] | None = None
+    given = out.get("response_format")
+    if parse or (given is not None and not isinstance(given, Mapping)):
+        out, format = split_response_format(out)
+        if format is None and parse:
+            raise TypeError(f"parse() needs a structured response_format, not {given!r}")
+    tools: tuple[FunctionTool, ...] = ()
+    listed = out.get("tools")
+    if isinstance(listed, (list, tuple)) and any(isinstance(t, FunctionTool) for t in listed):
+        tools = tuple(t for t in listed if isinstance(t, FunctionTool))
+        out["tools"] = [t.tool if isinstance(t, FunctionTool) else t for t in listed]
+    return CallPlan(out, format, tools)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import requests
 
@@ -31,6 +31,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._structured import ParsedResponse, plan_call
 from edgee._sync_stream import MapErrors, Stream
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
@@ -45,6 +46,8 @@ from edgee.models import (
 from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["Edgee", "Stream", "ToolRunStream"]
+
+T = TypeVar("T")
 
 
 class Edgee(ClientBase):
@@ -205,12 +208,24 @@ class Edgee(ClientBase):
         bad key or an HTTP error raises here; problems during the stream
         raise from the iteration.
         """
-        request = build_chat_request(self._options, model, input, stream=True, **options)
+        plan = plan_call(options)  # response_format=T, @tool functions: read by the state
+        request = build_chat_request(self._options, model, input, stream=True, **plan.options)
         answer, response = self._send(request)
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        return Stream(response, StreamState(answer.headers, whole))
+        state = StreamState(answer.headers, whole, format=plan.format, tools=plan.tools)
+        return Stream(response, state)
+
+    def parse(
+        self, model: str, input: InputLike, *, response_format: type[T] | Any, **options: Any
+    ) -> ParsedResponse[T]:
+        """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``.
+
+        See :func:`edgee._structured.parse_response` for what is parsed and raised.
+        """
+        plan = plan_call({**options, "response_format": response_format}, parse=True)
+        return plan.read(self.send(model, input, **plan.options))
 
     def _send(self, request: PreparedRequest) -> tuple[Deliver, requests.Response]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
