@@ -709,9 +709,10 @@ def plan_call(options: Mapping[str, Any], *, parse: bool = False) -> CallPlan:
     format: StructuredFormat[Any] | None = None
     given = out.get("response_format")
     if parse or (given is not None and not isinstance(given, Mapping)):
-        out, format = split_response_format(out)
-        if format is None and parse:
-            raise TypeError(f"parse() needs a structured response_format, not {given!r}")
+        if given is None:
+            raise TypeError("parse() needs a structured response_format (a class or a schema)")
+        format = structured_format(given)  # TypeError for {"type": "text"} or a non-class
+        out["response_format"] = format.response_format()
     tools: tuple[FunctionTool, ...] = ()
     listed = out.get("tools")
     if isinstance(listed, (list, tuple)) and any(isinstance(t, FunctionTool) for t in listed):
