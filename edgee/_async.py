@@ -16,7 +16,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, overload
 
 import aiohttp
 
@@ -38,7 +38,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
-from edgee._structured import CallPlan, ParsedResponse, plan_call
+from edgee._structured import CallPlan, ParsedResponse, ResponseT, plan_call
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
 from edgee.errors import (
@@ -55,7 +55,6 @@ from edgee.tools import FunctionTool, ToolRunResult
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
 DEFAULT_CONNECTION_LIMIT = 100
-T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
@@ -226,8 +225,13 @@ class AsyncEdgee(ClientBase):
         return _StreamOpener(self, request, plan)
 
     async def parse(
-        self, model: str, input: InputLike, *, response_format: type[T] | Any, **options: Any
-    ) -> ParsedResponse[T]:
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
         """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``."""
         plan = plan_call({**options, "response_format": response_format}, parse=True)
         return plan.read(await self.send(model, input, **plan.options))

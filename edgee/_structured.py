@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import cattrs
+from typing_extensions import TypeVar as TypeVarDefault  # PEP 696 defaults (3.13's typing)
 
 from edgee.errors import (
     ContentFilterFinishReasonError,
@@ -53,6 +54,7 @@ __all__ = [
     "CallPlan",
     "ParsedResponse",
     "ParsedToolCall",
+    "ResponseT",
     "StructuredFormat",
     "parse_response",
     "parse_tool_call",
@@ -63,6 +65,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+#: ``parse()``'s answer type: ``T`` for ``response_format=T``, ``Any`` for a schema dict.
+ResponseT = TypeVarDefault("ResponseT", default=Any)
 
 # Plain cattrs for user types: the SDK's wire converter keeps unknown keys,
 # which a strict schema forbids.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, overload
 
 import requests
 
@@ -31,7 +31,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
-from edgee._structured import ParsedResponse, plan_call
+from edgee._structured import ParsedResponse, ResponseT, plan_call
 from edgee._sync_stream import MapErrors, Stream
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
@@ -46,8 +46,6 @@ from edgee.models import (
 from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["Edgee", "Stream", "ToolRunStream"]
-
-T = TypeVar("T")
 
 
 class Edgee(ClientBase):
@@ -218,11 +216,23 @@ class Edgee(ClientBase):
         return Stream(response, state)
 
     def parse(
-        self, model: str, input: InputLike, *, response_format: type[T] | Any, **options: Any
-    ) -> ParsedResponse[T]:
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
         """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``.
 
-        See :func:`edgee._structured.parse_response` for what is parsed and raised.
+        ``T`` is an attrs class, a dataclass, a ``TypedDict`` or a pydantic model
+        (or a JSON Schema / ``response_format`` dict: plain JSON back). Returns a
+        :class:`ParsedResponse`: ``parsed`` (``None`` after a refusal or when
+        the model only called tools), ``refusal``, and ``tool_calls`` with
+        ``parsed_arguments`` for ``@tool`` functions given in ``tools=``.
+        Raises :class:`~edgee.errors.LengthFinishReasonError`,
+        :class:`~edgee.errors.ContentFilterFinishReasonError` or
+        :class:`~edgee.errors.OutputValidationError` (each carries ``content``).
         """
         plan = plan_call({**options, "response_format": response_format}, parse=True)
         return plan.read(self.send(model, input, **plan.options))

@@ -8,6 +8,7 @@ interleaved parallel tool calls, from raw bytes written by ``reply_raw``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from edgee import (
+    AsyncEdgee,
     ClientStateError,
     ContentFilterFinishReasonError,
     Done,
@@ -577,3 +579,21 @@ def test_a_whole_answer_read_first_refuses_events(client: Any, gateway: FakeGate
     assert [c.text for c in stream] == ["hi"]
     with pytest.raises(ClientStateError):
         stream.events()
+
+
+# --- AsyncStream.events() with async for, no adapter ---------------------------------------
+
+
+def test_async_for_over_events_natively(gateway: FakeGateway) -> None:
+    gateway.reply_structured({"player": "Bo", "points": 7}, fragments=3)
+
+    async def main() -> tuple[list[str], Any, Any]:
+        client = AsyncEdgee(api_key=gateway.api_key, base_url=gateway.url)
+        async with client, client.stream(MODEL, "x", response_format=Score) as stream:
+            seen = [event async for event in stream.events()]
+            return [e.type for e in seen], seen[-1].parsed, stream.snapshot.text
+
+    types, parsed, text = asyncio.run(main())
+    assert types == ["text.delta"] * 3 + ["text.done", "usage", "done"]
+    assert parsed == Score(player="Bo", points=7)
+    assert text == '{"player":"Bo","points":7}'
