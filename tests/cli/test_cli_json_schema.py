@@ -96,3 +96,14 @@ def test_json_schema_with_json_is_a_usage_error(cli: RunCli, schema_file: Path) 
     result = cli("chat", "x", "-m", MODEL, "--json-schema", str(schema_file), "--json")
     assert result.returncode == 2
     assert "leave out --json" in result.stderr
+
+
+def test_json_schema_with_include_usage(
+    cli: RunCli, gateway: FakeGateway, schema_file: Path
+) -> None:
+    usage = {"prompt_tokens": 4, "completion_tokens": 6, "total_tokens": 10}
+    gateway.reply_structured({"city": "Tours", "days": 3}, usage=usage)
+    result = cli("chat", "x", "-m", MODEL, "--json-schema", str(schema_file), "--include-usage")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"city": "Tours", "days": 3}
+    assert "usage: 4 prompt + 6 completion = 10 tokens" in result.stderr
