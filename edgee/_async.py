@@ -39,6 +39,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._structured import CallPlan, ParsedResponse, ResponseT, plan_call
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
 from edgee.errors import (
@@ -232,15 +233,31 @@ class AsyncEdgee(ClientBase):
         during the stream raise from the iteration.
         """
         # Built now, so invalid input raises at the call, before any await.
-        request = build_chat_request(self._options, model, input, stream=True, **options)
-        return _StreamOpener(self, request)
+        plan = plan_call(options)  # response_format=T, @tool functions: read by the state
+        request = build_chat_request(self._options, model, input, stream=True, **plan.options)
+        return _StreamOpener(self, request, plan)
 
-    async def _open_stream(self, request: PreparedRequest) -> AsyncStream:
+    async def parse(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
+        """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``."""
+        plan = plan_call({**options, "response_format": response_format}, parse=True)
+        return plan.read(await self.send(model, input, **plan.options))
+
+    async def _open_stream(self, request: PreparedRequest, plan: CallPlan) -> AsyncStream:
         answer, response = await self._send(request)
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        stream = AsyncStream(response, StreamState(answer.headers, whole, answer.observer))
+        state = StreamState(
+            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
+        )
+        stream = AsyncStream(response, state)
         self._pool.streams.add(stream._body)
         return stream
 
@@ -298,16 +315,17 @@ class AsyncEdgee(ClientBase):
 class _StreamOpener:
     """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager."""
 
-    def __init__(self, client: AsyncEdgee, request: PreparedRequest) -> None:
+    def __init__(self, client: AsyncEdgee, request: PreparedRequest, plan: CallPlan) -> None:
         self._client = client
         self._request = request
+        self._plan = plan
         self._stream: AsyncStream | None = None
 
     def __await__(self) -> Generator[Any, None, AsyncStream]:
-        return self._client._open_stream(self._request).__await__()
+        return self._client._open_stream(self._request, self._plan).__await__()
 
     async def __aenter__(self) -> AsyncStream:
-        self._stream = await self._client._open_stream(self._request)
+        self._stream = await self._client._open_stream(self._request, self._plan)
         return self._stream
 
     async def __aexit__(self, *exc_info: object) -> None:

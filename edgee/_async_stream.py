@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -25,6 +26,9 @@ from edgee.errors import (
     StreamError,
 )
 from edgee.models import SendResponse, StreamChunk
+
+if TYPE_CHECKING:
+    from edgee._events import StreamEvent
 
 __all__ = ["AsyncStream", "MapErrors"]
 
@@ -145,7 +149,7 @@ async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[Stream
         body.close()
 
 
-async def _whole(chunks: tuple[StreamChunk, ...]) -> AsyncGenerator[StreamChunk, None]:
+async def _whole(chunks: Iterable[StreamChunk]) -> AsyncGenerator[StreamChunk, None]:
     for chunk in chunks:
         yield chunk
 
@@ -187,8 +191,27 @@ class AsyncStream(StreamView):
             if text:
                 yield text
 
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """Typed events as the chunks arrive (``async for``), as ``Stream.events()`` does.
+
+        Call it before reading any chunk (else :class:`ClientStateError`).
+        """
+        return self._events(self._state.start_events())
+
+    async def _events(
+        self, feed: Callable[[StreamChunk], list[StreamEvent]]
+    ) -> AsyncIterator[StreamEvent]:
+        async for chunk in self:
+            for event in feed(chunk):
+                yield event
+        for event in self._state.closing_events():
+            yield event
+
     async def final_response(self) -> SendResponse:
-        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        """Read what is left and return the whole stream as one :class:`SendResponse`.
+
+        A :class:`ParsedResponse` when the stream has ``response_format=T`` or ``@tool`` tools.
+        """
         async for _ in self:
             pass
         return self._state.final_response()

@@ -32,6 +32,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._structured import ParsedResponse, ResponseT, plan_call
 from edgee._sync_stream import MapErrors, Stream
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
@@ -218,12 +219,38 @@ class Edgee(ClientBase):
         bad key or an HTTP error raises here; problems during the stream
         raise from the iteration.
         """
-        request = build_chat_request(self._options, model, input, stream=True, **options)
+        plan = plan_call(options)  # response_format=T, @tool functions: read by the state
+        request = build_chat_request(self._options, model, input, stream=True, **plan.options)
         answer, response = self._send(request)
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        return Stream(response, StreamState(answer.headers, whole, answer.observer))
+        state = StreamState(
+            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
+        )
+        return Stream(response, state)
+
+    def parse(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
+        """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``.
+
+        ``T`` is an attrs class, a dataclass, a ``TypedDict`` or a pydantic model
+        (or a JSON Schema / ``response_format`` dict: plain JSON back). Returns a
+        :class:`ParsedResponse`: ``parsed`` (``None`` after a refusal or when
+        the model only called tools), ``refusal``, and ``tool_calls`` with
+        ``parsed_arguments`` for ``@tool`` functions given in ``tools=``.
+        Raises :class:`~edgee.errors.LengthFinishReasonError`,
+        :class:`~edgee.errors.ContentFilterFinishReasonError` or
+        :class:`~edgee.errors.OutputValidationError` (each carries ``content``).
+        """
+        plan = plan_call({**options, "response_format": response_format}, parse=True)
+        return plan.read(self.send(model, input, **plan.options))
 
     def _send(self, request: PreparedRequest) -> tuple[Deliver, requests.Response]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""

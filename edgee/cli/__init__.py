@@ -177,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print token usage and Edgee compression savings to stderr at the end",
     )
+    chat.add_argument(
+        "--json-schema",
+        metavar="FILE",
+        help="ask for JSON that fits the JSON Schema in FILE (a bare schema or a whole "
+        "response_format); the answer streams to stderr, the parsed JSON goes to stdout",
+    )
     chat.add_argument("-t", "--temperature", type=float, help="sampling temperature")
     chat.add_argument(
         "--max-tokens", type=_non_negative_int, metavar="N", help="longest answer, in tokens"
