@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import (
-    Generator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, overload
 
 import aiohttp
 
 from edgee import _observe
 from edgee._aiohttp_pool import Pool
-from edgee._async_stream import AsyncStream, MapErrors
+from edgee._async_stream import AsyncStream, MapErrors, StreamOpener
 from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
@@ -225,7 +221,7 @@ class AsyncEdgee(ClientBase):
         assert answer.body is not None  # every non-stream 2xx body is read whole
         return answer.status, answer.headers, answer.body
 
-    def stream(self, model: str, input: InputLike, **options: Any) -> _StreamOpener:
+    def stream(self, model: str, input: InputLike, **options: Any) -> StreamOpener:
         """Start a streaming chat completion: ``await`` it, or use it with ``async with``.
 
         The request is made and its status checked before the stream is
@@ -235,7 +231,7 @@ class AsyncEdgee(ClientBase):
         # Built now, so invalid input raises at the call, before any await.
         plan = plan_call(options)  # response_format=T, @tool functions: read by the state
         request = build_chat_request(self._options, model, input, stream=True, **plan.options)
-        return _StreamOpener(self, request, plan)
+        return StreamOpener(lambda: self._open_stream(request, plan))
 
     async def parse(
         self,
@@ -310,24 +306,3 @@ class AsyncEdgee(ClientBase):
             await observer.flush()
         assert response is not None
         return command, response
-
-
-class _StreamOpener:
-    """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager."""
-
-    def __init__(self, client: AsyncEdgee, request: PreparedRequest, plan: CallPlan) -> None:
-        self._client = client
-        self._request = request
-        self._plan = plan
-        self._stream: AsyncStream | None = None
-
-    def __await__(self) -> Generator[Any, None, AsyncStream]:
-        return self._client._open_stream(self._request, self._plan).__await__()
-
-    async def __aenter__(self) -> AsyncStream:
-        self._stream = await self._client._open_stream(self._request, self._plan)
-        return self._stream
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+)
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -30,7 +38,7 @@ from edgee.models import SendResponse, StreamChunk
 if TYPE_CHECKING:
     from edgee._events import StreamEvent
 
-__all__ = ["AsyncStream", "MapErrors"]
+__all__ = ["AsyncStream", "MapErrors", "StreamOpener"]
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
@@ -234,3 +242,26 @@ class AsyncStream(StreamView):
         # after `break` releases its socket at once, without waiting for the loop.
         with contextlib.suppress(Exception):
             self._body.close()
+
+
+class StreamOpener:
+    """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager.
+
+    ``open`` sends the request and makes the stream; it runs at the ``await``
+    (or at ``async with``), the request having been built and checked already.
+    """
+
+    def __init__(self, open: Callable[[], Coroutine[Any, Any, AsyncStream]]) -> None:
+        self._open = open
+        self._stream: AsyncStream | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncStream]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncStream:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stream is not None:
+            await self._stream.aclose()
