@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_samples import tool_call_message
 
 from edgee._convert import converter
 from edgee.models import (
@@ -40,19 +41,7 @@ WIRE = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    }
-                ],
-                "refusal": None,
-                "annotations": [],
-            },
+            "message": tool_call_message(refusal=None, annotations=[]),
             "finish_reason": "tool_calls",
         }
     ],

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_samples import tool_call_message
 
 from edgee.models import (
     Compression,
@@ -45,19 +46,7 @@ COMPLETION = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    }
-                ],
-                "refusal": None,
-                "annotations": [],
-            },
+            "message": tool_call_message(refusal=None, annotations=[]),
             "logprobs": None,
             "finish_reason": "tool_calls",
         }
