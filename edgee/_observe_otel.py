@@ -270,6 +270,21 @@ def _finish_reason(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def _finish_reasons(choices: Any) -> list[str] | None:
+    """The finish reason of every choice; None when there are no choices."""
+    if not isinstance(choices, list) or not choices:
+        return None
+    return [_finish_reason(_get(c, "finish_reason")) for c in choices]
+
+
+def _token_counts(usage: Any) -> Iterator[tuple[str, int]]:
+    """``("input", n)`` and ``("output", n)`` of a usage, for the counts that are integers."""
+    for field, kind in (("prompt_tokens", "input"), ("completion_tokens", "output")):
+        count = _get(usage, field)
+        if isinstance(count, int) and not isinstance(count, bool):
+            yield kind, count
+
+
 # --- one call ----------------------------------------------------------------------------
 
 
@@ -358,22 +373,16 @@ class CallSpan:
         if isinstance(model, str):
             self._set("gen_ai.response.model", model)
         choices = _get(response, "choices")
-        if isinstance(choices, list) and choices:
-            reasons = [_finish_reason(_get(c, "finish_reason")) for c in choices]
+        reasons = _finish_reasons(choices)
+        if reasons is not None:
             span.set_attribute("gen_ai.response.finish_reasons", reasons)
             if self._content:
                 output = _output_messages(choices)
                 if output is not None:
                     span.set_attribute("gen_ai.output.messages", output)
-        usage = _get(response, "usage")
-        if usage is not None:
-            for field, kind in (("prompt_tokens", "input"), ("completion_tokens", "output")):
-                count = _get(usage, field)
-                if isinstance(count, int) and not isinstance(count, bool):
-                    span.set_attribute(f"gen_ai.usage.{kind}_tokens", count)
-                    self._telemetry.tokens.record(
-                        count, {**self._metric, "gen_ai.token.type": kind}
-                    )
+        for kind, count in _token_counts(_get(response, "usage")):
+            span.set_attribute(f"gen_ai.usage.{kind}_tokens", count)
+            self._telemetry.tokens.record(count, {**self._metric, "gen_ai.token.type": kind})
         compression = _get(response, "compression")
         if compression is not None:
             self._compression(compression)
@@ -515,18 +524,14 @@ class RunSpan:
         span = self.span
         if result is not None:
             span.set_attribute("edgee.tool_run.iterations", int(_get(result, "iterations") or 0))
-            usage = _get(result, "usage")
-            for field, kind in (("prompt_tokens", "input"), ("completion_tokens", "output")):
-                count = _get(usage, field)
-                if isinstance(count, int) and not isinstance(count, bool):
-                    span.set_attribute(f"gen_ai.usage.{kind}_tokens", count)
+            for kind, count in _token_counts(_get(result, "usage")):
+                span.set_attribute(f"gen_ai.usage.{kind}_tokens", count)
             response = _get(result, "response")
             model = _get(response, "model")
             if isinstance(model, str):
                 span.set_attribute("gen_ai.response.model", model)
-            choices = _get(response, "choices")
-            if isinstance(choices, list) and choices:
-                reasons = [_finish_reason(_get(c, "finish_reason")) for c in choices]
+            reasons = _finish_reasons(_get(response, "choices"))
+            if reasons is not None:
                 span.set_attribute("gen_ai.response.finish_reasons", reasons)
         if error is not None:
             kind = error_type(error)

@@ -17,12 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
+from otelhelp import InMemoryOtel
 
 import edgee
 from edgee import (
@@ -44,37 +41,17 @@ ANSWER = "The llamas hum quietly at dawn"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 
-class Otel:
-    """In-memory tracer and meter providers."""
-
-    def __init__(self) -> None:
-        self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.reader = InMemoryMetricReader()
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+class Otel(InMemoryOtel):
+    """The in-memory providers, as the client tests hand them over and read them."""
 
     @property
     def kwargs(self) -> dict[str, Any]:
         return {"tracer_provider": self.tracer_provider, "meter_provider": self.meter_provider}
 
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
     def span(self) -> ReadableSpan:
         spans = self.spans()
         assert len(spans) == 1, [s.name for s in spans]
         return spans[0]
-
-    def points(self, name: str) -> list[Any]:
-        data = self.reader.get_metrics_data()
-        found = []
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == name:
-                        found.extend(metric.data.data_points)
-        return found
 
     def dump(self) -> str:
         return "\n".join(span.to_json() for span in self.spans())

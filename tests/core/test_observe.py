@@ -19,12 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
+from otelhelp import InMemoryOtel
 
 import edgee
 from edgee import _observe
@@ -63,37 +60,17 @@ ANSWER = "a private answer about alpacas"
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no un-awaited coroutine
 
 
-class Otel:
-    """A tracer provider and a meter provider that keep everything in memory."""
-
-    def __init__(self) -> None:
-        self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.reader = InMemoryMetricReader()
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+class Otel(InMemoryOtel):
+    """The in-memory providers, and the resolved observability built on them."""
 
     def observability(self, hooks: Any = None) -> _observe.Observability:
         obs = resolve_observability(hooks, self.tracer_provider, self.meter_provider)
         assert obs is not None
         return obs
 
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
     def span(self) -> ReadableSpan:
         (span,) = self.spans()
         return span
-
-    def points(self, name: str) -> list[Any]:
-        data = self.reader.get_metrics_data()
-        found = []
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == name:
-                        found.extend(metric.data.data_points)
-        return found
 
 
 @pytest.fixture
@@ -796,18 +773,7 @@ def test_async_observed_chunks_await_hooks_and_report_cancellation() -> None:
         await early.__anext__()
         await early.aclose()
 
-        hanging = observed(1)
-
-        async def consume() -> None:
-            async for _ in hanging:
-                pass
-
-        task = asyncio.ensure_future(consume())
-        for _ in range(5):
-            await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_consumer(observed(1), turns=5)
 
     asyncio.run(main())
     assert ran == [("error", 2), ("closed", 1), ("closed", 1)]
@@ -871,22 +837,27 @@ def test_run_observer_events_closed_early_is_no_error(otel: Otel) -> None:
     async def main() -> None:
         arun = start_run(otel.observability(), "m")
         assert arun is not None
-        events = arun.events_async(agen())
-
-        async def consume() -> None:
-            async for _ in events:
-                pass
-
-        task = asyncio.ensure_future(consume())
-        for _ in range(3):
-            await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_consumer(arun.events_async(agen()), turns=3)
 
     asyncio.run(main())
     spans = otel.spans()
     assert len(spans) == 2 and "error.type" not in attrs_of(spans[1])
+
+
+async def cancel_consumer(source: Any, *, turns: int) -> None:
+    """Iterate `source` in a task, let the loop turn `turns` times, then cancel the task
+    (which must end cancelled)."""
+
+    async def consume() -> None:
+        async for _ in source:
+            pass
+
+    task = asyncio.ensure_future(consume())
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 def iter_generator(n: int) -> Any:

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_samples import json_values, tool_call_message
 
 from edgee.models import (
     Compression,
@@ -45,19 +46,7 @@ COMPLETION = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    }
-                ],
-                "refusal": None,
-                "annotations": [],
-            },
+            "message": tool_call_message(refusal=None, annotations=[]),
             "logprobs": None,
             "finish_reason": "tool_calls",
         }
@@ -437,16 +426,6 @@ def test_malformed_json_raises() -> None:
         StreamChunk.from_dict({"choices": "nope"})
     with pytest.raises(ValueError, match="must be a JSON object"):
         StreamChunk.from_dict([])  # type: ignore[arg-type]
-
-
-json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 @given(
