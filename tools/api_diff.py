@@ -13,8 +13,10 @@ document lacks (``-``) and what changed (``~ schema/ -> OpenAPI``): fields, thei
 Spellings that mean the same compare equal: 3.0 ``nullable: true``, 3.1 ``type: [x, "null"]``,
 ``anyOf``/``oneOf`` with ``{"type": "null"}``, ``const: v`` and ``enum: [v]``, an enum
 written inline and the same enum behind a ``$ref``, ``allOf`` of one schema. ``integer`` and
-``number`` are different types. Ignored: descriptions, examples, ``format``, ``default``,
-``title``, ``discriminator``, ``readOnly``/``writeOnly``, ``deprecated`` and ``x-*``.
+``number`` are different types. A field the document does not require may be null in
+schema/ (its convention for optional fields) without that being reported. Ignored:
+descriptions, examples, ``format``, ``default``, ``title``, ``discriminator``,
+``readOnly``/``writeOnly``, ``deprecated`` and ``x-*``.
 
 OpenAPI names map to ``$defs`` names through tools/api_diff_names.json (a name not listed
 maps to the same name; ``null`` ignores a schema the SDK does not model). An OpenAPI schema
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,7 +413,12 @@ def _model_changes(name: str, old: Model, new: Model, sdk: Side, api: Side) -> l
         if f not in new.fields:
             out.append(f"- field {f}")
     for f, t in old.fields.items():
-        if f in new.fields and (change := _type_change(t, new.fields[f], sdk, api)):
+        if f not in new.fields:
+            continue
+        api_type = new.fields[f]
+        if f not in new.required and NULL in t:
+            api_type |= {NULL}  # schema/'s convention: an optional field may be null
+        if change := _type_change(t, api_type, sdk, api):
             out.append(f"~ field {f}: {change}")
     shared = old.fields.keys() & new.fields.keys()
     out += [f"+ required {f}" for f in sorted(new.required - old.required) if f in shared]
@@ -485,10 +493,10 @@ def format_report(report: Report, openapi_path: str, schema_path: str) -> str:
     if report.ignored:
         lines += ["", "ignored (null in the names table): " + ", ".join(report.ignored)]
     if report.sdk_only:
-        lines += [
-            "",
-            "SDK-only (no OpenAPI counterpart; informational): " + ", ".join(report.sdk_only),
-        ]
+        lines += ["", "SDK-only (no OpenAPI counterpart; informational):"]
+        lines += textwrap.wrap(
+            ", ".join(report.sdk_only), 96, initial_indent="  ", subsequent_indent="  "
+        )
     summary = (
         f"{len(report.differing)} model(s) differ, {len(report.not_mapped)} OpenAPI schema(s)"
         " not mapped"
