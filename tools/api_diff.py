@@ -215,16 +215,19 @@ def model_of(s: Schema, norm: Normaliser, resolve: Callable[[str], Schema | None
     return model
 
 
-def _object_parts(s: Schema, resolve: Callable[[str], Schema | None]) -> list[Schema] | None:
+def _object_parts(
+    s: Schema, resolve: Callable[[str], Schema | None], seen: frozenset[str] = frozenset()
+) -> list[Schema] | None:
     """The schemas whose properties make up object ``s`` (itself and its allOf), or None."""
     if "$ref" in s:
-        target = resolve(s["$ref"])
-        return None if target is None else _object_parts(target, resolve)
+        ref = s["$ref"]
+        target = resolve(ref) if ref not in seen else None  # a cycle: not an object we know
+        return None if target is None else _object_parts(target, resolve, seen | {ref})
     if "anyOf" in s or "oneOf" in s:
         return None
     parts: list[Schema] = []
     for member in s.get("allOf", []):
-        sub = _object_parts(member, resolve) if isinstance(member, dict) else None
+        sub = _object_parts(member, resolve, seen) if isinstance(member, dict) else None
         if sub is None:
             return None
         parts.extend(sub)
@@ -374,7 +377,9 @@ def compare(openapi: Any, schema: Any, names: dict[str, str | None]) -> Report:
     report.sdk_only = [n for n in defs if n not in counterparts]
     for name in report.not_mapped:
         kind = _kind_text(model_of(components[name], api_norm, resolve_openapi))
-        report.lines.append(f"not mapped: + type {name} ({kind})")
+        target = names.get(name)
+        why = f"; the table maps it to {target}, which schema/ lacks" if target else ""
+        report.lines.append(f"not mapped: + type {name} ({kind}{why})")
     return report
 
 

@@ -372,6 +372,22 @@ def test_an_unmapped_schema_fails_until_the_table_ignores_it(version: str, tmp_p
     assert "ignored (null in the names table): ResponsesRequest" in out
 
 
+def test_a_table_entry_naming_no_def_is_not_mapped(tmp_path: Path) -> None:
+    doc = openapi("3.1.0", closure(ENUM))
+    status, out = run(doc, tmp_path, names={ENUM: "NoSuchDef"})
+    assert status == 1
+    assert f"not mapped: + type {ENUM} (enum " in out
+    assert "the table maps it to NoSuchDef, which schema/ lacks)" in out
+
+
+def test_an_all_of_cycle_does_not_hang(tmp_path: Path) -> None:
+    doc = openapi("3.0.3", [ENUM])
+    schemas(doc)["Loop"] = {"allOf": [{"$ref": "#/components/schemas/Loop"}]}
+    status, out = run(doc, tmp_path)
+    assert status == 1
+    assert "not mapped: + type Loop (openapi:Loop)" in out
+
+
 def test_a_kind_change_is_reported(tmp_path: Path) -> None:
     doc = openapi("3.1.0")
     schemas(doc)[ENUM] = {"type": "object", "properties": {}}
