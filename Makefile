@@ -25,7 +25,7 @@ CODEGEN_FLAGS := \
 	--base-class-map "$$(cat codegen/base_classes.json)" \
 	--formatters ruff-check ruff-format
 
-.PHONY: install test test-matrix test-lowest test-versions test-py310 dist dist-smoke lint typecheck pytest codegen check-codegen demo bench bench-quick fuzz soak clean
+.PHONY: install test test-matrix test-lowest test-versions test-py310 dist dist-smoke lint typecheck pytest codegen check-codegen api-diff demo bench bench-quick fuzz soak clean
 
 # pip only bootstraps uv, which installs the dev extra in seconds (pip took a minute).
 $(STAMP): pyproject.toml
@@ -49,6 +49,12 @@ check-codegen: $(STAMP)
 	$(BIN)/datamodel-codegen $(CODEGEN_FLAGS) --output $$tmp/_generated.py && \
 	if diff -u $(GENERATED) $$tmp/_generated.py; then echo "check-codegen: $(GENERATED) matches $(SCHEMA)"; rm -rf $$tmp; \
 	else echo "check-codegen: $(GENERATED) is stale or was edited by hand; run 'make codegen'" >&2; rm -rf $$tmp; exit 1; fi
+
+# What differs between the gateway's OpenAPI document (3.0 or 3.1) and $(SCHEMA), per model;
+# exit 1 when something does (tools/api_diff.py; names mapped in tools/api_diff_names.json).
+api-diff: $(STAMP)
+	@test -n "$(OPENAPI)" || { echo "usage: make api-diff OPENAPI=path/to/openapi.json (the gateway's OpenAPI document, JSON or YAML)" >&2; exit 2; }
+	@$(PYTHON) tools/api_diff.py "$(OPENAPI)" --schema $(SCHEMA)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
