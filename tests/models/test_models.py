@@ -291,7 +291,7 @@ def test_send_response_convenience() -> None:
 
 def test_headers_are_not_part_of_the_wire_json() -> None:
     r = SendResponse.from_dict({"choices": []})
-    r._attach_headers(
+    r.attach_http_headers(
         {"x-edgee-provider": "anthropic", "x-edgee-fallback-used": "1", "x-request-id": "req_1"}
     )
     assert r.provider == "anthropic" and r.fallback_used is True and r.request_id == "req_1"
@@ -304,10 +304,10 @@ def test_headers_are_not_part_of_the_wire_json() -> None:
 )
 def test_fallback_used_reads_the_gateway_header(value: str, used: bool) -> None:
     r = SendResponse.from_dict({"choices": []})
-    r._attach_headers({"x-edgee-fallback-used": value})
+    r.attach_http_headers({"x-edgee-fallback-used": value})
     assert r.fallback_used is used
     absent = SendResponse.from_dict({"choices": []})
-    absent._attach_headers({})
+    absent.attach_http_headers({})
     assert absent.fallback_used is False and absent.request_id is None
 
 
