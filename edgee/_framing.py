@@ -1,0 +1,198 @@
+"""Response framing and body caps, sans-IO.
+
+HTTP/1.1 says how long a body is with ``Transfer-Encoding: chunked`` or one
+``Content-Length`` (RFC 9112 §6). A response that says both, or two different
+lengths, or a length that is not a number, is ambiguous: two parties may read
+it differently (the root of response smuggling), so both clients refuse it with
+:class:`FramingError` — decided once, by :func:`check_framing`, on the raw
+header list — and close its connection instead of pooling it.
+
+Bodies nobody streams are read up to a cap (:class:`BoundedBody`): an error
+page up to :data:`ERROR_BODY_CAP` bytes within :data:`ERROR_BODY_SECONDS`
+(enough for any gateway message; the rest is dropped with the connection), a
+JSON body answered to a stream request up to :data:`JSON_INSTEAD_OF_STREAM_CAP`
+(the stream event cap). Memory stays bounded whatever the server sends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from edgee.errors import APIError
+
+__all__ = [
+    "ERROR_BODY_CAP",
+    "ERROR_BODY_SECONDS",
+    "JSON_INSTEAD_OF_STREAM_CAP",
+    "BoundedBody",
+    "Framing",
+    "FramingError",
+    "check_framing",
+    "latin1",
+]
+
+#: Bytes of an error body (4xx/5xx) kept for the exception; the rest is dropped.
+ERROR_BODY_CAP = 64 * 1024
+#: Seconds allowed to read an error body (from its first byte); then it is cut.
+ERROR_BODY_SECONDS = 5.0
+#: Bytes of a whole JSON body accepted instead of an event stream: the event cap.
+JSON_INSTEAD_OF_STREAM_CAP = 16 * 1024 * 1024
+
+
+class FramingError(APIError):
+    """The response's length is ambiguous (``Content-Length`` and chunked, or conflicting).
+
+    Not retried by default: the same server frames the same way again. The
+    connection it came on is closed, never reused.
+    """
+
+    status_code: int
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.status_code = status_code
+
+
+def latin1(value: bytes | str) -> str:
+    """A header value as text, per HTTP: bytes are ISO-8859-1 (every byte maps to one char).
+
+    aiohttp decodes header bytes as UTF-8 with surrogate escapes and http.client
+    as latin-1; re-encoding a ``str`` that way and decoding as latin-1 gives
+    both clients the same text for the same bytes.
+    """
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    try:
+        value.encode("latin-1")
+        return value
+    except UnicodeEncodeError:
+        # aiohttp's view: UTF-8 with surrogateescape; recover the wire bytes.
+        return value.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+class Framing:
+    """How a response body is delimited, as :func:`check_framing` found it."""
+
+    __slots__ = ("chunked", "length")
+
+    def __init__(self, *, chunked: bool, length: int | None) -> None:
+        self.chunked = chunked  # Transfer-Encoding ends in chunked
+        self.length = length  # the one Content-Length, or None (chunked / until close / none)
+
+    def __repr__(self) -> str:
+        return f"Framing(chunked={self.chunked}, length={self.length})"
+
+
+def _no_body(status: int, method: str) -> bool:
+    return method.upper() == "HEAD" or 100 <= status < 200 or status in (204, 304)
+
+
+def check_framing(
+    status: int,
+    headers: Iterable[tuple[str | bytes, str | bytes]],
+    *,
+    method: str = "POST",
+    request_id: str | None = None,
+) -> Framing:
+    """Decide how the body is framed, or raise :class:`FramingError` if it is ambiguous.
+
+    ``headers`` is the raw header list, duplicates kept (urllib3's
+    ``response.headers.items()`` or ``HTTPResponse.msg.items()`` for requests,
+    aiohttp's ``response.raw_headers``). Refused: ``Content-Length`` together
+    with ``Transfer-Encoding`` (RFC 9112 §6.3 allows reading it as chunked, but
+    a proxy in between may not have), two ``Content-Length`` values that differ
+    (a comma list counts as several), and a value that is not ASCII digits
+    (negative, signed, ``1_0``, empty).
+    """
+    lengths: list[str] = []
+    codings: list[str] = []
+    for raw_name, raw_value in headers:
+        name = latin1(raw_name).strip().lower()
+        value = latin1(raw_value)
+        if name == "content-length":
+            lengths.extend(part.strip(" \t") for part in value.split(","))
+        elif name == "transfer-encoding":
+            codings.extend(c.strip(" \t").lower() for c in value.split(",") if c.strip(" \t"))
+
+    def refuse(why: str) -> FramingError:
+        return FramingError(
+            f"the server's response {status} has ambiguous framing ({why}); refused, and its "
+            "connection closed, as a proxy in between may read it differently",
+            status_code=status,
+            request_id=request_id,
+        )
+
+    if _no_body(status, method):
+        return Framing(chunked=False, length=0)
+    if codings and lengths:
+        raise refuse("both Content-Length and Transfer-Encoding")
+    if codings:
+        if codings[-1] != "chunked" or codings.count("chunked") > 1:
+            raise refuse(f"Transfer-Encoding {', '.join(codings)!r} does not end in one chunked")
+        return Framing(chunked=True, length=None)
+    if not lengths:
+        return Framing(chunked=False, length=None)
+    for value in lengths:
+        if not value or not (value.isascii() and value.isdigit()):
+            raise refuse(f"Content-Length {value!r} is not a number")
+    if len({int(v) for v in lengths}) > 1:
+        raise refuse(f"conflicting Content-Length values {', '.join(lengths)}")
+    return Framing(chunked=False, length=int(lengths[0]))
+
+
+class BoundedBody:
+    """Collects a body up to ``cap`` bytes and within ``seconds``; sans-IO.
+
+    The transport reads the socket and calls :meth:`feed` with each piece
+    until :meth:`feed` returns ``False`` (cap or time reached: stop reading and
+    close the connection) or the body ends. :attr:`truncated` then says whether
+    anything was dropped, :meth:`body` gives what was kept. ``clock`` is
+    injectable for tests. The budget only ends reading between pieces; the
+    transport's read timeout still bounds the wait for each piece.
+    """
+
+    __slots__ = ("_clock", "_deadline", "_pieces", "_size", "cap", "truncated")
+
+    def __init__(
+        self,
+        cap: int = ERROR_BODY_CAP,
+        seconds: float | None = ERROR_BODY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cap = cap
+        self._clock = clock
+        self._deadline = None if seconds is None else clock() + seconds
+        self._pieces: list[bytes] = []
+        self._size = 0
+        self.truncated = False
+
+    @property
+    def size(self) -> int:
+        """Bytes kept so far."""
+        return self._size
+
+    def want(self) -> int:
+        """How many more bytes to ask the socket for (0: stop reading)."""
+        return 0 if self.truncated else self.cap - self._size + 1
+
+    def feed(self, data: bytes) -> bool:
+        """Keep ``data`` (up to the cap); ``False`` means stop reading and close."""
+        if self.truncated:
+            return False
+        room = self.cap - self._size
+        if len(data) > room:
+            data = data[:room]
+            self.truncated = True
+        if data:
+            self._pieces.append(data)
+            self._size += len(data)
+        if self._deadline is not None and self._clock() >= self._deadline:
+            self.truncated = True
+        return not self.truncated
+
+    def body(self) -> bytes:
+        """The kept bytes."""
+        if len(self._pieces) > 1:
+            self._pieces = [b"".join(self._pieces)]
+        return self._pieces[0] if self._pieces else b""

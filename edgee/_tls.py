@@ -1,0 +1,255 @@
+"""TLS settings: the ``verify=`` option, the CA environment rule, certificate errors.
+
+One rule, applied the same way by both clients (:func:`resolve_tls`):
+
+1. ``verify=`` given to the client wins: ``True`` (the system's trust store),
+   ``False`` (no verification; a warning is the caller's business), a path to
+   a CA bundle file or a directory of hashed certificates, or an
+   :class:`ssl.SSLContext` used as is.
+2. Else, if the client was given its own session (``requests.Session`` or
+   ``aiohttp.ClientSession``), that session's settings are used untouched and
+   no environment variable is consulted by this module.
+3. Else the environment: the first non-empty of ``SSL_CERT_FILE``,
+   ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` names a CA bundle file, and
+   ``SSL_CERT_DIR`` a directory; a set variable naming nothing is a
+   :class:`edgee.ConfigurationError` when the client is built.
+4. Else the system's default trust store (:func:`ssl.create_default_context`).
+
+The result is one :class:`TLSSettings`; each transport asks it for what it
+takes: :meth:`TLSSettings.context` (an SSLContext, for aiohttp's ``ssl=`` and
+for :class:`SSLContextAdapter` on requests).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Iterator, Mapping
+from typing import Any, Union
+
+import attrs
+from requests.adapters import HTTPAdapter
+
+from edgee.errors import APIConnectionError, ConfigurationError
+
+__all__ = [
+    "CA_DIR_VARIABLE",
+    "CA_FILE_VARIABLES",
+    "CertificateVerifyError",
+    "SSLContextAdapter",
+    "TLSSettings",
+    "VerifyOption",
+    "certificate_error",
+    "find_certificate_error",
+    "resolve_tls",
+]
+
+#: A ``verify=`` value: a bool, a CA bundle path (file or directory), or a context.
+VerifyOption = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
+
+#: Checked in this order; the first one set and non-empty names the CA bundle file.
+CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+#: Names a directory of CA certificates (OpenSSL's ``c_rehash`` layout).
+CA_DIR_VARIABLE = "SSL_CERT_DIR"
+
+
+class CertificateVerifyError(APIConnectionError):
+    """The server's TLS certificate could not be verified. Never retried.
+
+    The message says which trust store was used and how to give the right one
+    (``verify=`` with a CA bundle, or ``SSL_CERT_FILE``).
+    """
+
+
+@attrs.frozen
+class TLSSettings:
+    """The resolved TLS choice of one client (see the module docstring for the rule)."""
+
+    verify: bool = True
+    ca_file: str | None = None
+    ca_dir: str | None = None
+    ssl_context: ssl.SSLContext | None = attrs.field(default=None, eq=False)
+    #: Where the choice came from: "verify=", "session", "SSL_CERT_FILE", ..., "system".
+    source: str = "system"
+
+    @property
+    def from_session(self) -> bool:
+        """The user's own session decides; the transport must not override it."""
+        return self.source == "session"
+
+    def describe(self) -> str:
+        """The trust store in words, for error messages."""
+        if not self.verify:
+            return "certificate verification is off"
+        if self.ssl_context is not None:
+            return f"the ssl.SSLContext given as {self.source}"
+        where = self.ca_file or self.ca_dir
+        if where:
+            return f"the CA bundle {where!r} (from {self.source})"
+        if self.from_session:
+            return "the session's own settings"
+        return "the system's trust store"
+
+    def context(self) -> ssl.SSLContext:
+        """An :class:`ssl.SSLContext` implementing these settings.
+
+        A context given as ``verify=`` is returned as is; otherwise a new one
+        is built (build it once per client and keep it: building loads the
+        trust store, ~10 ms). Not for ``from_session`` settings.
+        """
+        if self.ssl_context is not None:
+            return self.ssl_context
+        if not self.verify:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx
+        if self.ca_file or self.ca_dir:
+            return ssl.create_default_context(cafile=self.ca_file, capath=self.ca_dir)
+        return ssl.create_default_context()
+
+
+def _path(value: str, what: str, *, directory: bool | None) -> str:
+    path = os.path.expanduser(value)
+    ok = os.path.isdir(path) if directory else os.path.exists(path)
+    if directory is None:
+        ok = os.path.exists(path)
+    if not ok:
+        kind = "directory" if directory else "file or directory"
+        raise ConfigurationError(f"{what} names no such CA {kind}: {value!r}")
+    return path
+
+
+def resolve_tls(
+    verify: VerifyOption | None,
+    *,
+    own_session: bool,
+    environ: Mapping[str, str] | None = None,
+) -> TLSSettings:
+    """Resolve a client's ``verify=`` argument with the CA environment rule.
+
+    ``verify=None`` means "not given". ``own_session`` is true when the user
+    handed the client a session of their own. Raises
+    :class:`edgee.ConfigurationError` (before any I/O) for a path that does
+    not exist and :class:`TypeError` for a value of another type.
+    """
+    if isinstance(verify, ssl.SSLContext):
+        return TLSSettings(ssl_context=verify, source="verify=")
+    if isinstance(verify, bool):
+        return TLSSettings(verify=verify, source="verify=")
+    if isinstance(verify, (str, os.PathLike)):
+        text = os.fspath(verify)
+        if not text:
+            raise ConfigurationError("verify= is an empty path; pass True, False or a CA bundle")
+        path = _path(text, "verify=", directory=None)
+        if os.path.isdir(path):
+            return TLSSettings(ca_dir=path, source="verify=")
+        return TLSSettings(ca_file=path, source="verify=")
+    if verify is not None:
+        raise TypeError(
+            "verify must be True, False, a CA bundle path or an ssl.SSLContext, "
+            f"not {type(verify).__name__}"
+        )
+    if own_session:
+        return TLSSettings(source="session")
+    env = os.environ if environ is None else environ
+    ca_file = ca_dir = None
+    source = "system"
+    for name in CA_FILE_VARIABLES:
+        if env.get(name):
+            ca_file = _path(env[name], name, directory=False)
+            if os.path.isdir(ca_file):  # REQUESTS_CA_BUNDLE may name a directory
+                ca_file, ca_dir = None, ca_file
+            source = name
+            break
+    if env.get(CA_DIR_VARIABLE) and ca_dir is None:
+        ca_dir = _path(env[CA_DIR_VARIABLE], CA_DIR_VARIABLE, directory=True)
+        source = CA_DIR_VARIABLE if ca_file is None else f"{source} and {CA_DIR_VARIABLE}"
+    return TLSSettings(ca_file=ca_file, ca_dir=ca_dir, source=source)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps (args, urllib3's ``.reason``, causes, contexts)."""
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for inner in (
+            *current.args,
+            getattr(current, "reason", None),
+            getattr(
+                current, "certificate_error", None
+            ),  # aiohttp's ClientConnectorCertificateError
+            current.__cause__,
+            current.__context__,
+        ):
+            if isinstance(inner, BaseException):
+                stack.append(inner)
+
+
+def find_certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate-verification failure inside a transport exception, if any.
+
+    Works for requests (``SSLError`` wrapping urllib3's ``MaxRetryError`` /
+    ``SSLError`` wrapping :class:`ssl.SSLCertVerificationError`) and aiohttp
+    (``ClientConnectorCertificateError``, itself an ``SSLCertVerificationError``
+    subclass on some versions, with ``.certificate_error``).
+    """
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+    return None
+
+
+def certificate_error(
+    cause: ssl.SSLCertVerificationError, settings: TLSSettings, host: str | None = None
+) -> CertificateVerifyError:
+    """The user-facing error for a failed certificate check (not retried)."""
+    reason = cause.verify_message or cause.reason or str(cause)
+    target = f" of {host}" if host else ""
+    return CertificateVerifyError(
+        f"TLS certificate{target} could not be verified ({reason}) using "
+        f"{settings.describe()}. If the server uses a private or corporate CA, pass its CA "
+        "bundle as verify='/path/to/ca.pem' (or an ssl.SSLContext), or set SSL_CERT_FILE."
+    )
+
+
+class SSLContextAdapter(HTTPAdapter):
+    """A requests ``HTTPAdapter`` whose every HTTPS connection uses one SSLContext.
+
+    requests only takes a bool or a path as ``verify`` and, with ``True``,
+    points urllib3 at certifi's bundle per connection (and, when ``trust_env``,
+    at ``REQUESTS_CA_BUNDLE`` per request). This adapter puts the context in
+    the pool key, so connections are made with it, and drops requests' own CA
+    settings, so the client's resolved :class:`TLSSettings` are the only ones
+    applied. Other keyword arguments (``pool_maxsize``, ``pool_block``,
+    ``max_retries``) pass through to :class:`requests.adapters.HTTPAdapter`.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, **kwargs: Any) -> None:
+        self.edgee_ssl_context = ssl_context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self.edgee_ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> tuple[Any, dict[str, Any]]:
+        host_params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        pool_kwargs: dict[str, Any] = dict(kwargs)
+        for key in ("ca_certs", "ca_cert_dir", "cert_reqs"):
+            pool_kwargs.pop(key, None)
+        pool_kwargs["ssl_context"] = self.edgee_ssl_context
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # The context decides verification; only a client certificate passes through.
+        if cert:
+            super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
+            conn.cert_reqs = self.edgee_ssl_context.verify_mode
+            conn.ca_certs = conn.ca_cert_dir = None
