@@ -147,22 +147,26 @@ class BoundedBody:
     The transport reads the socket and calls :meth:`feed` with each piece
     until :meth:`feed` returns ``False`` (cap or time reached: stop reading and
     close the connection) or the body ends. :attr:`truncated` then says whether
-    anything was dropped, :meth:`body` gives what was kept. ``clock`` is
-    injectable for tests. The budget only ends reading between pieces; the
-    transport's read timeout still bounds the wait for each piece.
+    anything was dropped, :meth:`body` gives what was kept. ``cap`` and
+    ``seconds`` default to :data:`ERROR_BODY_CAP` and :data:`ERROR_BODY_SECONDS`
+    as they are when the reader is made (``math.inf`` seconds: no budget);
+    ``clock`` is injectable for tests. The budget only ends reading between
+    pieces: the transport bounds the wait for each piece by the smaller of its
+    read timeout and :meth:`remaining`.
     """
 
     __slots__ = ("_clock", "_deadline", "_pieces", "_size", "cap", "truncated")
 
     def __init__(
         self,
-        cap: int = ERROR_BODY_CAP,
-        seconds: float | None = ERROR_BODY_SECONDS,
+        cap: int | None = None,
+        seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.cap = cap
+        # Looked up per reader, not bound at import, so the caps stay patchable.
+        self.cap = ERROR_BODY_CAP if cap is None else cap
         self._clock = clock
-        self._deadline = None if seconds is None else clock() + seconds
+        self._deadline = clock() + (ERROR_BODY_SECONDS if seconds is None else seconds)
         self._pieces: list[bytes] = []
         self._size = 0
         self.truncated = False
@@ -171,6 +175,10 @@ class BoundedBody:
     def size(self) -> int:
         """Bytes kept so far."""
         return self._size
+
+    def remaining(self) -> float:
+        """Seconds left of the time budget (never negative)."""
+        return max(self._deadline - self._clock(), 0.0)
 
     def want(self) -> int:
         """How many more bytes to ask the socket for (0: stop reading)."""
@@ -187,7 +195,7 @@ class BoundedBody:
         if data:
             self._pieces.append(data)
             self._size += len(data)
-        if self._deadline is not None and self._clock() >= self._deadline:
+        if self._clock() >= self._deadline:
             self.truncated = True
         return not self.truncated
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from edgee._framing import (
@@ -55,7 +57,7 @@ def test_unambiguous_framing() -> None:
 
 
 def test_bounded_body_keeps_the_cap_and_says_it_dropped_the_rest() -> None:
-    body = BoundedBody(cap=10, seconds=None)
+    body = BoundedBody(cap=10, seconds=math.inf)
     assert body.want() == 11
     assert body.feed(b"12345")
     assert body.want() == 6
@@ -65,7 +67,7 @@ def test_bounded_body_keeps_the_cap_and_says_it_dropped_the_rest() -> None:
 
 
 def test_bounded_body_exact_cap_is_not_truncated() -> None:
-    body = BoundedBody(cap=4, seconds=None)
+    body = BoundedBody(cap=4, seconds=math.inf)
     assert body.feed(b"abcd") and not body.truncated
     assert body.body() == b"abcd"
 
@@ -73,7 +75,7 @@ def test_bounded_body_exact_cap_is_not_truncated() -> None:
 def test_bounded_body_time_budget() -> None:
     now = [100.0]
     body = BoundedBody(cap=1000, seconds=5.0, clock=lambda: now[0])
-    assert body.feed(b"a")
+    assert body.feed(b"a") and body.remaining() == 5.0
     now[0] = 105.0
     assert not body.feed(b"b")
     assert body.truncated and body.body() == b"ab"
