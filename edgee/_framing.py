@@ -29,6 +29,7 @@ __all__ = [
     "Framing",
     "FramingError",
     "check_framing",
+    "framing_error_from_parser",
     "latin1",
 ]
 
@@ -204,3 +205,50 @@ class BoundedBody:
         if len(self._pieces) > 1:
             self._pieces = [b"".join(self._pieces)]
         return self._pieces[0] if self._pieces else b""
+
+
+# What the HTTP parsers raise for framing they refuse themselves, before the
+# transport sees any header: aiohttp's C/Python parser (BadHttpMessage, e.g.
+# "Transfer-Encoding can't be present with Content-Length", "Duplicate
+# Content-Length", "Invalid character in Content-Length") and urllib3
+# ("InvalidHeader: Content-Length contained multiple unmatching values").
+_PARSER_ERRORS = frozenset(
+    {"BadHttpMessage", "InvalidHeader", "LineTooLong", "InvalidHeaderDefect"}
+)
+_FRAMING_WORDS = ("content-length", "transfer-encoding")
+
+
+def framing_error_from_parser(exc: BaseException, *, status: int = 0) -> FramingError | None:
+    """The :class:`FramingError` for a transport exception that is a refused framing, else None.
+
+    Looks through ``exc``'s causes (args, ``.reason``, ``__cause__``,
+    ``__context__``) for a parser error naming ``Content-Length`` or
+    ``Transfer-Encoding``; the transports call it in their error mapping so a
+    framing the library refused itself reads the same as one
+    :func:`check_framing` refused. ``status`` is 0 when no status line was seen.
+    """
+    stack, seen = [exc], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        text = str(current).lower()
+        if type(current).__name__ in _PARSER_ERRORS and any(w in text for w in _FRAMING_WORDS):
+            # aiohttp's str() starts "400, message:"; keep the line that says what.
+            lines = str(current).splitlines()
+            what = next(ln.strip() for ln in lines if any(w in ln.lower() for w in _FRAMING_WORDS))
+            return FramingError(
+                f"the server's response has ambiguous framing ({what}); refused, "
+                "and its connection closed, as a proxy in between may read it differently",
+                status_code=status,
+            )
+        for inner in (
+            *current.args,
+            getattr(current, "reason", None),
+            current.__cause__,
+            current.__context__,
+        ):
+            if isinstance(inner, BaseException):
+                stack.append(inner)
+    return None

@@ -92,3 +92,22 @@ def test_latin1_same_text_for_same_bytes_on_both_views() -> None:
     aiohttp_view = wire.decode("utf-8", "surrogateescape")
     assert latin1(wire) == latin1(http_client_view) == latin1(aiohttp_view) == "req-\xe9\xff"
     assert latin1("plain") == "plain"
+
+
+def test_parser_refusals_read_as_framing_errors() -> None:
+    import aiohttp.http_exceptions
+    import requests
+    import urllib3.exceptions
+
+    from edgee._framing import framing_error_from_parser
+
+    aio = aiohttp.http_exceptions.BadHttpMessage("Duplicate Content-Length")
+    wrapped = OSError("outer")
+    wrapped.__cause__ = aio
+    error = framing_error_from_parser(wrapped)
+    assert isinstance(error, FramingError) and "Duplicate Content-Length" in str(error)
+    inner = urllib3.exceptions.InvalidHeader("Content-Length contained multiple unmatching values")
+    assert framing_error_from_parser(requests.exceptions.InvalidHeader(inner)) is not None
+    other = aiohttp.http_exceptions.BadHttpMessage("Invalid method encountered")
+    assert framing_error_from_parser(other) is None
+    assert framing_error_from_parser(OSError("Content-Length")) is None
