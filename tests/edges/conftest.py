@@ -21,14 +21,9 @@ from typing import Any
 
 import pytest
 
-from edgee import Timeout
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rawserver import RawServer
-
-API_KEY = "sk-edge-test-0123456789"
-EDGE_TIMEOUT = Timeout(connect=2.0, read=3.0)
+from rawserver import API_KEY, EDGE_TIMEOUT, RawServer
 
 
 @pytest.fixture

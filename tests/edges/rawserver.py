@@ -33,7 +33,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgee import Timeout
+
 Handler = Callable[["Conn"], None]
+
+API_KEY = "sk-edge-test-0123456789"
+# Short, so a client that hangs on a fault today fails in seconds.
+EDGE_TIMEOUT = Timeout(connect=2.0, read=3.0)
 
 
 @dataclass
