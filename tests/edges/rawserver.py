@@ -126,11 +126,13 @@ class Conn:
         body = b""
         while True:
             while b"\r\n" not in self._buf:
-                self._fill()
+                if not self._fill():
+                    raise EOFError("the client closed inside a chunked body")
             size_line, self._buf = self._buf.split(b"\r\n", 1)
             size = int(size_line.split(b";")[0], 16)
             while len(self._buf) < size + 2:
-                self._fill()
+                if not self._fill():
+                    raise EOFError("the client closed inside a chunked body")
             body, self._buf = body + self._buf[:size], self._buf[size + 2 :]
             if size == 0:
                 return body
