@@ -222,6 +222,9 @@ class RawServer:
         self._stop.set()
         self._accept_thread.join(5)
         for sock in self._socks:
+            # shutdown() wakes a handler blocked in recv(); close() alone does not.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
         for thread in self._threads:
