@@ -22,24 +22,38 @@ A failed :class:`Send` or :class:`ReadBody` has already released its response
 exceptions raised, and the log lines are decided here only, so the two
 clients cannot disagree about them.
 
-Seams for behaviour still to come, each with one place below (``# seam:``):
-an immediate, uncounted resend after a keep-alive race; a cap and time budget
-on error bodies (``ReadBody.limit`` / ``ReadBody.budget``); skipping ``1xx``
-interim heads; and an observer told of requests sent, responses received,
-retries scheduled (``None`` by default, so free when absent).
+Decided here too (issue 16): a failure on a *reused* pooled connection before
+any byte of the answer (:class:`Stale`, the keep-alive race) is sent again at
+once, uncounted, without a sleep; ambiguous framing
+(:func:`~edgee._framing.check_framing` on :attr:`Head.raw`) is refused; error
+bodies are read up to :data:`~edgee._framing.ERROR_BODY_CAP` within
+:data:`~edgee._framing.ERROR_BODY_SECONDS`, a JSON answer to a stream request
+up to the event cap; a certificate failure is never retried; and
+``Timeout.total`` is one deadline over every attempt, body and sleep. The
+transports skip ``1xx`` interim heads themselves (http.client through
+``_urllib3_internals``, aiohttp natively); a ``1xx`` that reached this flow
+would be a transport bug.
+
+Seam for behaviour still to come (``# seam:``): an observer told of requests
+sent, responses received, retries scheduled (``None`` by default, so free
+when absent).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 
+from edgee import _framing
+from edgee._content_coding import ContentDecodingError, parse_content_encoding
 from edgee._error_mapping import error_from_response
+from edgee._framing import check_framing, total_timeout
 from edgee._logging import logger
 from edgee._request import PreparedRequest
 from edgee._response import follow_redirect, reads_whole_body
 from edgee._retry import retry_delay
-from edgee.errors import APIConnectionError
+from edgee._tls import CertificateVerifyError
+from edgee.errors import APIConnectionError, APITimeoutError, EventTooLargeError
 
 __all__ = [
     "Deliver",
@@ -50,6 +64,7 @@ __all__ = [
     "Release",
     "Send",
     "Sleep",
+    "Stale",
     "attempt_flow",
 ]
 
@@ -64,17 +79,35 @@ class Send:
 
 
 class ReadBody:
-    """Read the current response's body whole; reply with it or the connection error.
+    """Read the current response's body whole; reply with it or the error.
 
-    ``limit`` (bytes) and ``budget`` (seconds) bound the read when set; ``None``
-    means unbounded, today's behaviour for every body.
+    The driver feeds what it reads (transfer-decoded, still content-coded) to
+    :meth:`sink`'s :class:`~edgee._framing.BodySink`, which decodes
+    ``coding``, keeps at most ``limit`` decoded bytes, stops after ``budget``
+    seconds (a cut body: the driver closes the connection) and raises
+    :class:`~edgee.errors.APITimeoutError` past ``deadline``. ``None``: unbounded.
+    The reply is the body, the :class:`APIConnectionError` or the
+    :class:`~edgee._content_coding.ContentDecodingError`.
     """
 
-    __slots__ = ("budget", "limit")
+    __slots__ = ("budget", "coding", "deadline", "limit")
 
-    def __init__(self, limit: int | None = None, budget: float | None = None) -> None:
+    def __init__(
+        self,
+        limit: int | None = None,
+        budget: float | None = None,
+        *,
+        coding: str | None = None,
+        deadline: float | None = None,
+    ) -> None:
         self.limit = limit
         self.budget = budget
+        self.coding = coding
+        self.deadline = deadline
+
+    def sink(self) -> _framing.BodySink:
+        """A new sink for this body (raises ContentDecodingError for an unknown coding)."""
+        return _framing.BodySink(self.coding, self.limit, self.budget, self.deadline)
 
 
 class Release:
@@ -97,28 +130,60 @@ class Deliver:
 
     ``body`` is ``None`` for an event stream, which the caller reads from the
     response the driver returns; when it is not, that response was released.
+    ``deadline`` is the call's ``Timeout.total`` instant (``time.monotonic()``),
+    which an event stream must end by too, or ``None``.
     """
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "deadline", "headers", "status")
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes | None) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes | None,
+        deadline: float | None = None,
+    ) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.deadline = deadline
 
 
 class Head:
-    """What a driver sends back for :class:`Send`: the status and lower-case headers."""
+    """What a driver sends back for :class:`Send`: the status and lower-case headers.
 
-    __slots__ = ("headers", "status")
+    ``raw`` is the header list as received, duplicates kept, for the framing check.
+    """
 
-    def __init__(self, status: int, headers: dict[str, str]) -> None:
+    __slots__ = ("headers", "raw", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        raw: Iterable[tuple[str | bytes, str | bytes]] = (),
+    ) -> None:
         self.status = status
         self.headers = headers
+        self.raw = raw
+
+
+class Stale:
+    """What a driver sends back for a :class:`Send` that failed on a *reused* pooled
+    connection before any byte of the answer: the keep-alive race, resent at once."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: APIConnectionError) -> None:
+        self.error = error
 
 
 Command = Send | ReadBody | Release | Sleep | Deliver
-Outcome = Head | bytes | APIConnectionError | None
+Outcome = Head | Stale | bytes | APIConnectionError | ContentDecodingError | None
+
+# Keep-alive races resent in one call at most this often: each one discards a dead
+# pooled connection, so more means the server closes every reused connection.
+_MAX_STALE_RESENDS = 8
 Flow = Generator[Command, Outcome, None]
 
 # A single instance: Release carries nothing.
@@ -129,21 +194,35 @@ def attempt_flow(request: PreparedRequest) -> Flow:
     """The commands that carry ``request`` to its final 2xx answer, or raise its error.
 
     Raises the :class:`~edgee.errors.APIError` that ends the request: the
-    mapped HTTP error, a refused redirect, or the last connection error.
+    mapped HTTP error, a refused redirect or framing, an undecodable body, the
+    last connection error, or a timeout past ``Timeout.total``.
     """
     attempt = 0  # retries made so far
     redirects = 0
+    stale_resends = 0
+    total = request.timeout.total
+    deadline = None if total is None else time.monotonic() + total
     while True:
         started = time.monotonic()
+        if deadline is not None and started >= deadline:
+            raise total_timeout()
         # seam: observer.request_sent(request) goes here.
         sent = yield Send(request)
+        if isinstance(sent, Stale):
+            if stale_resends < _MAX_STALE_RESENDS:
+                stale_resends += 1
+                logger.debug(
+                    "%s %s: the pooled connection was closed as it was reused; sent again",
+                    request.method,
+                    request.url,
+                )
+                continue
+            sent = sent.error
         failure = sent if isinstance(sent, APIConnectionError) else None
         delay: float | None = None
-        # seam: a keep-alive race (`failure` on a reused connection before any byte of the
-        # answer) is resent here at once, uncounted, without a Sleep.
+        error_body = b""
         if isinstance(sent, Head):
             status, headers = sent.status, sent.headers
-            # seam: a 1xx interim head is skipped here (read the next head, same attempt).
             logger.debug(
                 "%s %s -> %d in %.1f ms (attempt %d)",
                 request.method,
@@ -152,17 +231,43 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 (time.monotonic() - started) * 1000,
                 attempt + 1,
             )
+            try:
+                check_framing(
+                    status, sent.raw, method=request.method, request_id=headers.get("x-request-id")
+                )
+            except _framing.FramingError:
+                yield _RELEASE  # unread: the connection is closed, never pooled
+                raise
             # seam: observer.response_received(request, status, headers) goes here.
+            coding = headers.get("content-encoding")
             if status < 300:
                 if not reads_whole_body(request.stream, headers):
-                    yield Deliver(status, headers, None)  # an event stream: the caller reads it
+                    try:
+                        parse_content_encoding(coding)  # the stream decodes it, if it can
+                    except ContentDecodingError as exc:
+                        yield _RELEASE
+                        exc.request_id = headers.get("x-request-id")
+                        raise
+                    # An event stream: the caller reads it.
+                    yield Deliver(status, headers, None, deadline)
                     return
+                # A JSON answer to a stream request is capped like one event.
+                cap = _framing.JSON_INSTEAD_OF_STREAM_CAP if request.stream else None
                 # Read inside the flow, so a connection lost mid-body is retried too.
-                body = yield ReadBody()
+                body = yield ReadBody(
+                    None if cap is None else cap + 1, coding=coding, deadline=deadline
+                )
                 if isinstance(body, bytes):
                     yield _RELEASE
+                    if cap is not None and len(body) > cap:
+                        too_large = EventTooLargeError(cap)
+                        too_large.request_id = headers.get("x-request-id")
+                        raise too_large
                     yield Deliver(status, headers, body)
                     return
+                if isinstance(body, ContentDecodingError):
+                    body.request_id = headers.get("x-request-id")
+                    raise body
                 assert isinstance(body, APIConnectionError)
                 failure = body
             elif status < 400:
@@ -171,11 +276,17 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 redirects += 1
                 continue
             else:
-                # seam: the error-body cap and time budget are ReadBody(limit=, budget=).
-                error_body = yield ReadBody()
-                if isinstance(error_body, bytes):
-                    yield _RELEASE
-                else:
+                # Enough for any gateway message; a huge or endless page is cut.
+                error_body = yield ReadBody(
+                    _framing.ERROR_BODY_CAP,
+                    _framing.ERROR_BODY_SECONDS,
+                    coding=coding,
+                    deadline=deadline,
+                )
+                yield _RELEASE
+                if not isinstance(error_body, bytes):
+                    if isinstance(error_body, APITimeoutError) and _past(deadline):
+                        raise error_body
                     error_body = b""  # unreadable: the status says enough
                 delay = retry_delay(
                     attempt,
@@ -187,6 +298,8 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 if delay is None:
                     raise error_from_response(status, headers, error_body)
         if failure is not None:
+            if isinstance(failure, APITimeoutError) and _past(deadline):
+                raise total_timeout() from failure
             # str(failure), not the error: a log record kept by a handler must not keep
             # the error's traceback, and so its frames' responses, alive.
             logger.info(
@@ -196,13 +309,24 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 str(failure),
                 attempt + 1,
             )
+            if isinstance(failure, CertificateVerifyError):
+                raise failure  # the same certificate fails the same way again
             delay = retry_delay(
                 attempt, status=None, headers=None, body=None, max_retries=request.max_retries
             )
             if delay is None:
                 raise failure
         assert delay is not None
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            # The wait alone would end past the deadline: fail now, not after sleeping.
+            if failure is not None:
+                raise total_timeout() from failure
+            raise error_from_response(status, headers, error_body)
         logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
         # seam: observer.retry_scheduled(request, attempt, delay) goes here.
         attempt += 1
         yield Sleep(delay)
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline

@@ -16,15 +16,18 @@ JSON body answered to a stream request up to :data:`JSON_INSTEAD_OF_STREAM_CAP`
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 
-from edgee.errors import APIError
+from edgee._content_coding import decoder_for
+from edgee.errors import APIError, APITimeoutError
 
 __all__ = [
     "ERROR_BODY_CAP",
     "ERROR_BODY_SECONDS",
     "JSON_INSTEAD_OF_STREAM_CAP",
+    "BodySink",
     "BoundedBody",
     "Framing",
     "FramingError",
@@ -183,7 +186,7 @@ class BoundedBody:
 
     def want(self) -> int:
         """How many more bytes to ask the socket for (0: stop reading)."""
-        return 0 if self.truncated else self.cap - self._size + 1
+        return 0 if self.truncated else int(min(self.cap - self._size + 1, 1 << 62))
 
     def feed(self, data: bytes) -> bool:
         """Keep ``data`` (up to the cap); ``False`` means stop reading and close."""
@@ -205,6 +208,66 @@ class BoundedBody:
         if len(self._pieces) > 1:
             self._pieces = [b"".join(self._pieces)]
         return self._pieces[0] if self._pieces else b""
+
+
+class BodySink:
+    """One whole body as a transport reads it: content-decoded, capped, timed; sans-IO.
+
+    The transport reads transfer-decoded bytes (still content-coded) and calls
+    :meth:`feed` with each piece, ``b""`` at the end of the body, until it
+    returns ``False``; then :meth:`body` is the decoded body. ``limit`` caps
+    the decoded bytes kept and ``budget`` the seconds spent (both ``None``:
+    unbounded), cutting the body short (:attr:`truncated`: the transport then
+    closes the connection). ``deadline`` (a ``time.monotonic()`` instant, the
+    call's ``Timeout.total``) is not a cut but a failure: :meth:`feed` raises
+    :class:`~edgee.errors.APITimeoutError` once it has passed. An unknown or
+    corrupt coding raises :class:`~edgee._content_coding.ContentDecodingError`.
+    """
+
+    __slots__ = ("_bounded", "_deadline", "_decoder", "ended")
+
+    def __init__(
+        self,
+        content_encoding: str | None,
+        limit: int | None = None,
+        budget: float | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        self._decoder = decoder_for(content_encoding)
+        self._bounded = BoundedBody(
+            cap=math.inf if limit is None else limit,  # type: ignore[arg-type]
+            seconds=math.inf if budget is None else budget,
+        )
+        self._deadline = deadline
+        self.ended = False
+
+    @property
+    def truncated(self) -> bool:
+        """The cap or the time budget cut the body short: its connection must be closed."""
+        return self._bounded.truncated
+
+    def feed(self, data: bytes) -> bool:
+        """Take the next piece (``b""``: the body ended); ``False`` means stop reading."""
+        bounded = self._bounded
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise total_timeout()
+        if not data:
+            self.ended = True
+            for piece in self._decoder.finish():
+                bounded.feed(piece)
+            return False
+        if self._decoder.identity:
+            return bounded.feed(data)
+        return all(bounded.feed(piece) for piece in self._decoder.feed(data))
+
+    def body(self) -> bytes:
+        """The decoded bytes kept."""
+        return self._bounded.body()
+
+
+def total_timeout() -> APITimeoutError:
+    """The error of a call or stream that ran past its ``Timeout.total`` deadline."""
+    return APITimeoutError("Request timed out: the call ran past its timeout.total deadline")
 
 
 # What the HTTP parsers raise for framing they refuse themselves, before the

@@ -17,7 +17,7 @@ One rule, applied the same way by both clients (:func:`resolve_tls`):
 
 The result is one :class:`TLSSettings`; each transport asks it for what it
 takes: :meth:`TLSSettings.context` (an SSLContext, for aiohttp's ``ssl=`` and
-for :class:`SSLContextAdapter` on requests).
+for ``_urllib3_internals.EdgeeAdapter`` on requests). Sans-IO: no HTTP library here.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Iterator, Mapping
-from typing import Any, Union
+from typing import Union
 
 import attrs
-from requests.adapters import HTTPAdapter
 
 from edgee.errors import APIConnectionError, ConfigurationError
 
@@ -36,7 +35,6 @@ __all__ = [
     "CA_DIR_VARIABLE",
     "CA_FILE_VARIABLES",
     "CertificateVerifyError",
-    "SSLContextAdapter",
     "TLSSettings",
     "VerifyOption",
     "certificate_error",
@@ -215,41 +213,3 @@ def certificate_error(
         f"{settings.describe()}. If the server uses a private or corporate CA, pass its CA "
         "bundle as verify='/path/to/ca.pem' (or an ssl.SSLContext), or set SSL_CERT_FILE."
     )
-
-
-class SSLContextAdapter(HTTPAdapter):
-    """A requests ``HTTPAdapter`` whose every HTTPS connection uses one SSLContext.
-
-    requests only takes a bool or a path as ``verify`` and, with ``True``,
-    points urllib3 at certifi's bundle per connection (and, when ``trust_env``,
-    at ``REQUESTS_CA_BUNDLE`` per request). This adapter puts the context in
-    the pool key, so connections are made with it, and drops requests' own CA
-    settings, so the client's resolved :class:`TLSSettings` are the only ones
-    applied. Other keyword arguments (``pool_maxsize``, ``pool_block``,
-    ``max_retries``) pass through to :class:`requests.adapters.HTTPAdapter`.
-    """
-
-    def __init__(self, ssl_context: ssl.SSLContext, **kwargs: Any) -> None:
-        self.edgee_ssl_context = ssl_context
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self.edgee_ssl_context
-        super().init_poolmanager(*args, **kwargs)
-
-    def build_connection_pool_key_attributes(  # type: ignore[override]
-        self, request: Any, verify: Any, cert: Any = None
-    ) -> tuple[Any, dict[str, Any]]:
-        host_params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        pool_kwargs: dict[str, Any] = dict(kwargs)
-        for key in ("ca_certs", "ca_cert_dir", "cert_reqs"):
-            pool_kwargs.pop(key, None)
-        pool_kwargs["ssl_context"] = self.edgee_ssl_context
-        return host_params, pool_kwargs
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # The context decides verification; only a client certificate passes through.
-        if cert:
-            super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
-            conn.cert_reqs = self.edgee_ssl_context.verify_mode
-            conn.ca_certs = conn.ca_cert_dir = None

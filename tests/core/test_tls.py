@@ -9,12 +9,12 @@ import pytest
 
 from edgee._tls import (
     CertificateVerifyError,
-    SSLContextAdapter,
     TLSSettings,
     certificate_error,
     find_certificate_error,
     resolve_tls,
 )
+from edgee._urllib3_internals import EdgeeAdapter as SSLContextAdapter
 from edgee.errors import APIConnectionError, ConfigurationError
 
 

@@ -45,9 +45,8 @@ def check_error(err: APIStatusError) -> None:
 
 @pytest.mark.parametrize("framing", ["content-length", "chunked", "close"])
 def test_huge_error_page_is_read_up_to_the_cap(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, framing: str
+    raw: RawServer, edge_client: Callable[..., Any], framing: str
 ) -> None:
-    todo("both", "issue 16 item 8: an error page is read whole (no cap)")
     if framing == "content-length":
         handler, served = page(
             head(502, HTML, f"Content-Length: {PAGE_LIMIT}"), lazy_bytes(PAGE_LIMIT)
@@ -68,9 +67,8 @@ def test_huge_error_page_is_read_up_to_the_cap(
 
 
 def test_dripping_error_page_is_cut_at_the_time_budget(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, monkeypatch: pytest.MonkeyPatch
+    raw: RawServer, edge_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    todo("both", "issue 16 item 8: an error page is read without a time budget")
     monkeypatch.setattr("edgee._framing.ERROR_BODY_SECONDS", 0.5)
     finished = threading.Event()
 
@@ -90,9 +88,8 @@ def test_dripping_error_page_is_cut_at_the_time_budget(
 
 @pytest.mark.parametrize("framing", ["content-length", "close"])
 def test_json_answer_to_a_stream_is_capped_like_an_event(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, framing: str
+    raw: RawServer, edge_client: Callable[..., Any], framing: str
 ) -> None:
-    todo("both", "issue 16 item 8: a JSON body answered to a stream request is read whole")
     total = JSON_INSTEAD_OF_STREAM_CAP + 8 * MiB
     prefix = b'{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"content":"'
     extra = (

@@ -59,9 +59,8 @@ def compressed_stream(
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate"])
 def test_compressed_stream_delivers_each_event_when_it_arrives(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, coding: str
+    raw: RawServer, edge_client: Callable[..., Any], coding: str
 ) -> None:
-    todo("sync", "issue 16 item 1: sync stream() feeds compressed bytes to the SSE decoder")
     gate, waited = threading.Event(), []
     raw.script(compressed_stream(coding, ["Hel", "lo", "!"], gate, waited))
     client = edge_client()
@@ -73,10 +72,7 @@ def test_compressed_stream_delivers_each_event_when_it_arrives(
     assert waited == [True]  # the first event arrived while the server still held the rest
 
 
-def test_raw_deflate_stream_is_decoded(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
-) -> None:
-    todo("sync", "issue 16 item 1: sync stream() does not decode deflate (raw DEFLATE) streams")
+def test_raw_deflate_stream_is_decoded(raw: RawServer, edge_client: Callable[..., Any]) -> None:
     raw.script(compressed_stream("raw-deflate", ["a", "b"], None, []))
     with edge_client().stream("gpt-4o", "hi") as stream:
         assert [c.text for c in stream] == ["a", "b"]
@@ -106,18 +102,16 @@ def test_only_decodable_codings_are_advertised(
 
 
 def test_undecodable_coding_is_a_clear_error(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("both", "issue 16 item 1: an unadvertised coding (br) is not refused with a clear error")
     raw.script(once(response(200, b"\x8b\x05\x80not-really-brotli", "Content-Encoding: br")))
     with pytest.raises(ContentDecodingError, match="'br'"):
         edge_client().send("gpt-4o", "hi")
 
 
 def test_corrupt_compressed_stream_is_the_same_error_on_both(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("both", "issue 16 item 1: corrupt gzip is reported differently by each client")
 
     def handler(conn: Conn) -> None:
         conn.read_request()

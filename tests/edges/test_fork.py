@@ -57,14 +57,10 @@ def in_child(work: Callable[[], Any]) -> tuple[int, Callable[[], Any]]:
     return pid, collect
 
 
-TODO = "issue 16 item 3: a sync child reuses the parent's pooled connection"
-
-
 def sync_client(raw: RawServer) -> Edgee:
     return Edgee(api_key=API_KEY, base_url=raw.url, max_retries=0, timeout=EDGE_TIMEOUT)
 
 
-@pytest.mark.xfail(strict=True, reason=TODO)
 def test_sync_child_opens_its_own_connections(raw: RawServer) -> None:
     client = sync_client(raw)
     try:
@@ -100,7 +96,6 @@ def hold_then_answer(conn: Conn) -> None:
             return
 
 
-@pytest.mark.xfail(strict=True, reason=TODO)
 def test_parent_and_child_at_once_never_get_each_others_answers(raw: RawServer) -> None:
     raw.script(hold_then_answer)
     client = sync_client(raw)

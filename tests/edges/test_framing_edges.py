@@ -52,9 +52,8 @@ def then_serve(first: bytes) -> Callable[[Conn], None]:
 
 @pytest.mark.parametrize("name", list(AMBIGUOUS))
 def test_ambiguous_framing_is_refused_and_not_reused(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, name: str
+    raw: RawServer, edge_client: Callable[..., Any], name: str
 ) -> None:
-    todo("both", f"issue 16 item 7: {name} is not refused the same way by both clients")
     raw.script(then_serve(AMBIGUOUS[name]))
     client = edge_client()
     with pytest.raises(FramingError, match="ambiguous framing"):
@@ -65,9 +64,8 @@ def test_ambiguous_framing_is_refused_and_not_reused(
 
 @pytest.mark.parametrize("mode", ["send", "stream"])
 def test_ambiguous_stream_framing_is_refused(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, mode: str
+    raw: RawServer, edge_client: Callable[..., Any], mode: str
 ) -> None:
-    todo("both", "issue 16 item 7: Content-Length with chunked is not refused on a stream")
     events = b"data: [DONE]\n\n"
     raw.script(
         then_serve(

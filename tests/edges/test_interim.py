@@ -19,18 +19,13 @@ PROCESSING = head(102, reason="Processing")
     ids=["103", "100", "103-102-103"],
 )
 def test_send_skips_interim_responses(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any, interim: bytes
+    raw: RawServer, edge_client: Callable[..., Any], interim: bytes
 ) -> None:
-    if interim != CONTINUE:  # http.client skips 100 itself, not the others
-        todo("sync", "issue 16 item 2: sync takes a 1xx for the final response")
     raw.script(once(interim + response(200, completion_body("final"))))
     assert edge_client().send("gpt-4o", "hi").text == "final"
 
 
-def test_stream_skips_early_hints(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
-) -> None:
-    todo("sync", "issue 16 item 2: sync stream() reads a 103 as a stream of 0 chunks")
+def test_stream_skips_early_hints(raw: RawServer, edge_client: Callable[..., Any]) -> None:
     body = b"".join(stream_events(["a", "b"]))
     raw.script(once(EARLY_HINTS + response(200, body, content_type="text/event-stream")))
     with edge_client().stream("gpt-4o", "hi") as stream:
@@ -38,9 +33,8 @@ def test_stream_skips_early_hints(
 
 
 def test_connection_is_reused_after_interim(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("sync", "issue 16 item 2: sync takes a 1xx for the final response")
 
     def handler(conn: Any) -> None:
         while (request := conn.read_request()) is not None:

@@ -47,11 +47,9 @@ def serve_then(after: str, done: threading.Event | None = None) -> Callable[[Con
 def test_reused_connection_closed_as_it_is_reused(
     raw: RawServer,
     edge_client: Callable[..., Any],
-    todo: Any,
     caplog: pytest.LogCaptureFixture,
     after: str,
 ) -> None:
-    todo("both", f"issue 16 item 9: {after} on a reused connection fails with max_retries=0")
     raw.script(serve_then(after))
     client = edge_client(max_retries=0)
     assert client.send("gpt-4o", "one").text == "echo:one"
@@ -63,9 +61,8 @@ def test_reused_connection_closed_as_it_is_reused(
 
 
 def test_stream_on_a_reused_connection_closed_as_it_is_reused(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("both", "issue 16 item 9: a stream on a dying reused connection fails")
     raw.script(serve_then("read-then-close"))
 
     def sse(conn: Conn) -> None:

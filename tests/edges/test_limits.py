@@ -79,10 +79,8 @@ def test_pool_exhaustion_neither_churns_nor_exceeds_the_limit(
     raw: RawServer,
     kind: str,
     loop: asyncio.AbstractEventLoop,
-    todo: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    todo("sync", "issue 16 item 10: the sync client has no connection_limit")
     limit, callers, calls = 4, 8, 3
     release, active, peak = threading.Event(), [0], [0]
     raw.default = holding(release, active, peak)
@@ -120,9 +118,8 @@ def test_pool_exhaustion_neither_churns_nor_exceeds_the_limit(
 
 
 def test_wait_for_a_pooled_connection_is_bounded(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("both", "issue 16 item 10: no Timeout(pool=) / sync connection_limit")
     released = threading.Event()
 
     def open_stream(conn: Conn) -> None:
@@ -145,9 +142,8 @@ def test_wait_for_a_pooled_connection_is_bounded(
 
 
 def test_total_timeout_bounds_a_dripping_response(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
+    raw: RawServer, edge_client: Callable[..., Any]
 ) -> None:
-    todo("both", "issue 16 item 10: no Timeout(total=); a byte per 0.1 s keeps send() alive")
     finished = threading.Event()
 
     def drip(conn: Conn) -> None:
@@ -168,10 +164,7 @@ def test_total_timeout_bounds_a_dripping_response(
     finished.set()
 
 
-def test_total_timeout_bounds_a_stream(
-    raw: RawServer, edge_client: Callable[..., Any], todo: Any
-) -> None:
-    todo("both", "issue 16 item 10: no Timeout(total=) for a whole stream")
+def test_total_timeout_bounds_a_stream(raw: RawServer, edge_client: Callable[..., Any]) -> None:
     stop = threading.Event()
 
     def lively(conn: Conn) -> None:
