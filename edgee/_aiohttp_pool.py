@@ -8,6 +8,8 @@ the client closes.
 from __future__ import annotations
 
 import asyncio
+import ssl
+import types
 import urllib.parse
 import weakref
 from typing import Any, Protocol
@@ -15,9 +17,38 @@ from typing import Any, Protocol
 import aiohttp
 
 from edgee._aiohttp_internals import env_proxy_for
+from edgee._tls import TLSSettings, VerifyOption, resolve_tls
 from edgee.errors import ClientStateError
 
-__all__ = ["Abortable", "Pool"]
+__all__ = ["Abortable", "ConnectionUse", "Pool"]
+
+
+class ConnectionUse:
+    """Per request, told by aiohttp's tracing: did it go out on a reused connection?"""
+
+    __slots__ = ("reused",)
+
+    def __init__(self) -> None:
+        self.reused = False
+
+
+async def _on_reuse(session: object, ctx: types.SimpleNamespace, params: object) -> None:
+    use = ctx.trace_request_ctx
+    if isinstance(use, ConnectionUse):
+        use.reused = True
+
+
+async def _on_create(session: object, ctx: types.SimpleNamespace, params: object) -> None:
+    use = ctx.trace_request_ctx
+    if isinstance(use, ConnectionUse):
+        use.reused = False
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+    config.on_connection_reuseconn.append(_on_reuse)
+    config.on_connection_create_end.append(_on_create)
+    return config
 
 
 class Abortable(Protocol):
@@ -34,10 +65,16 @@ class Pool:
     remembers it and refuses use from another loop with a clear error.
     """
 
-    def __init__(self, session: aiohttp.ClientSession | None, limit: int) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None, limit: int, verify: VerifyOption | None = None
+    ) -> None:
         self.session = session
         self.owned = session is None
         self.limit = limit
+        self.tls: TLSSettings = resolve_tls(verify, own_session=not self.owned)
+        # ``ssl=`` per request: the resolved context, except on a user's session
+        # without verify= (its connector's own settings decide).
+        self.ssl: ssl.SSLContext | None = None if self.tls.from_session else self.tls.context()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         # The bodies of open streams, told to abort when the client closes.
@@ -74,9 +111,12 @@ class Pool:
             )
         if self.session is None:
             self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit),
+                connector=aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl or True),
                 trust_env=False,  # HTTP(S)_PROXY is honoured through proxy_for()
                 timeout=aiohttp.ClientTimeout(total=None),
+                # The core decodes content codings (the same decoder on both clients).
+                auto_decompress=False,
+                trace_configs=[_trace_config()],
             )
         return self.session
 

@@ -20,12 +20,13 @@ from typing import Any, Literal, overload
 
 import aiohttp
 
-from edgee._aiohttp_pool import Pool
-from edgee._async_stream import AsyncStream, MapErrors
-from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
+from edgee._aiohttp_pool import ConnectionUse, Pool
+from edgee._async_stream import AsyncStream, MapErrors, read_body
+from edgee._attempts import Deliver, ReadBody, Release, Send, Stale, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._content_coding import ContentDecodingError
 from edgee._headers import decode_raw_headers
 from edgee._request import (
     COMPRESS_PATH,
@@ -38,11 +39,10 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
-from edgee.errors import (
-    APIConnectionError,
-)
+from edgee.errors import APIConnectionError, APIError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -53,14 +53,16 @@ from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
-DEFAULT_CONNECTION_LIMIT = 100
-
 
 @functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
 def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
-    # No total deadline: aiohttp's default total=300 s would cut every long stream.
-    # sock_read is an idle timeout, the contract's `read`.
-    return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
+    # No total deadline here: Timeout.total is the attempt flow's (aiohttp's default
+    # total=300 s would cut every long stream). sock_read is an idle timeout, the
+    # contract's `read`; `connect` bounds getting a connection, a free pooled one
+    # included: Timeout.pool.
+    return aiohttp.ClientTimeout(
+        total=None, connect=t.pool, sock_connect=t.connect, sock_read=t.read
+    )
 
 
 class AsyncEdgee(ClientBase):
@@ -80,7 +82,8 @@ class AsyncEdgee(ClientBase):
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
-        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        connection_limit: int | None = None,
+        verify: VerifyOption | None = None,
     ) -> None:
         self._options = self._resolve(
             config,
@@ -89,10 +92,9 @@ class AsyncEdgee(ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            connection_limit=connection_limit,
         )
-        if not isinstance(connection_limit, int) or connection_limit < 0:
-            raise ValueError("connection_limit must be a non-negative integer (0: no limit)")
-        self._pool = Pool(session, connection_limit)
+        self._pool = Pool(session, self._options.connection_limit, verify)
 
     @classmethod
     def _from_options(cls, options: ClientOptions, pool: Pool) -> AsyncEdgee:
@@ -227,26 +229,29 @@ class AsyncEdgee(ClientBase):
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        stream = AsyncStream(response, StreamState(answer.headers, whole))
+        state = StreamState(answer.headers, whole, deadline=answer.deadline)
+        stream = AsyncStream(response, state)
         self._pool.streams.add(stream._body)
         return stream
 
     async def _send(self, request: PreparedRequest) -> tuple[Deliver, aiohttp.ClientResponse]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
-        session = self._pool.get()
+        pool = self._pool
+        session = pool.get()
         timeout = _client_timeout(request.timeout)
         flow = attempt_flow(request)
         command = next(flow)
         response: aiohttp.ClientResponse | None = None
-        errors = MapErrors(pool=self._pool)
+        errors = MapErrors(pool=pool, tls=pool.tls)
         while type(command) is not Deliver:
-            outcome: _Head | bytes | APIConnectionError | None = None
+            outcome: _Head | Stale | bytes | APIError | None = None
+            use = ConnectionUse()
             try:
                 with errors:
                     if type(command) is Send:
                         response = None
                         sent = command.request
-                        proxy, proxy_auth = self._pool.proxy_for(sent.url)
+                        proxy, proxy_auth = pool.proxy_for(sent.url)
                         response = await session.request(
                             sent.method,
                             sent.url,
@@ -256,20 +261,25 @@ class AsyncEdgee(ClientBase):
                             proxy=proxy,
                             proxy_auth=proxy_auth,
                             allow_redirects=False,
+                            ssl=pool.ssl or True,
+                            auto_decompress=False,
+                            trace_request_ctx=use,
                         )
-                        outcome = _Head(response.status, decode_raw_headers(response.raw_headers))
+                        raw = response.raw_headers
+                        outcome = _Head(response.status, decode_raw_headers(raw), raw)
                     elif type(command) is ReadBody:
                         assert response is not None
-                        outcome = await response.read()
+                        outcome = await read_body(response, command)
                     elif type(command) is Release:
                         assert response is not None
                         response.release()
                     else:
                         await asyncio.sleep(command.seconds)  # type: ignore[union-attr]
-            except APIConnectionError as exc:
+            except (APIConnectionError, ContentDecodingError) as exc:
                 if response is not None:
                     response.close()
-                outcome = exc
+                stale = use.reused and type(command) is Send and errors.stale(exc)
+                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
             command = flow.send(outcome)
         assert response is not None
         return command, response

@@ -197,6 +197,9 @@ def find_certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError |
     subclass on some versions, with ``.certificate_error``).
     """
     for cause in _causes(exc):
+        inner = getattr(cause, "certificate_error", None)  # aiohttp's wrapper: the ssl error
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return inner
         if isinstance(cause, ssl.SSLCertVerificationError):
             return cause
     return None
@@ -206,7 +209,7 @@ def certificate_error(
     cause: ssl.SSLCertVerificationError, settings: TLSSettings, host: str | None = None
 ) -> CertificateVerifyError:
     """The user-facing error for a failed certificate check (not retried)."""
-    reason = cause.verify_message or cause.reason or str(cause)
+    reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
     target = f" of {host}" if host else ""
     return CertificateVerifyError(
         f"TLS certificate{target} could not be verified ({reason}) using "
