@@ -278,7 +278,7 @@ class AsyncEdgee(ClientBase):
             except (APIConnectionError, ContentDecodingError) as exc:
                 if response is not None:
                     response.close()
-                stale = use.reused and type(command) is Send and errors.stale(exc)
+                stale = use.reused and type(command) is Send and MapErrors.stale(exc)
                 outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
             command = flow.send(outcome)
         assert response is not None

@@ -61,7 +61,7 @@ class MapErrors:
         return None
 
     @staticmethod
-    def stale(error: APIConnectionError) -> bool:
+    def stale(error: BaseException) -> bool:
         """Whether ``error`` (of a request on a reused connection) came before any answer byte."""
         cause = error.__cause__
         if isinstance(cause, aiohttp.ClientOSError) and isinstance(cause.__cause__, OSError):

@@ -53,7 +53,7 @@ from edgee._request import PreparedRequest
 from edgee._response import follow_redirect, reads_whole_body
 from edgee._retry import retry_delay
 from edgee._tls import CertificateVerifyError
-from edgee.errors import APIConnectionError, APITimeoutError, EventTooLargeError
+from edgee.errors import APIConnectionError, APIError, APITimeoutError, EventTooLargeError
 
 __all__ = [
     "Deliver",
@@ -179,7 +179,7 @@ class Stale:
 
 
 Command = Send | ReadBody | Release | Sleep | Deliver
-Outcome = Head | Stale | bytes | APIConnectionError | ContentDecodingError | None
+Outcome = Head | Stale | bytes | APIError | None
 
 # Keep-alive races resent in one call at most this often: each one discards a dead
 # pooled connection, so more means the server closes every reused connection.
@@ -277,17 +277,18 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 continue
             else:
                 # Enough for any gateway message; a huge or endless page is cut.
-                error_body = yield ReadBody(
+                read = yield ReadBody(
                     _framing.ERROR_BODY_CAP,
                     _framing.ERROR_BODY_SECONDS,
                     coding=coding,
                     deadline=deadline,
                 )
                 yield _RELEASE
-                if not isinstance(error_body, bytes):
-                    if isinstance(error_body, APITimeoutError) and _past(deadline):
-                        raise error_body
-                    error_body = b""  # unreadable: the status says enough
+                if isinstance(read, bytes):
+                    error_body = read
+                elif isinstance(read, APITimeoutError) and _past(deadline):
+                    raise read
+                # else unreadable: the status says enough
                 delay = retry_delay(
                     attempt,
                     status=status,

@@ -65,7 +65,7 @@ class SyncPool:
             return None
         if self._verify is not None:
             return self._verify
-        return self.session.verify  # type: ignore[return-value]
+        return self.session.verify
 
     def get(self) -> requests.Session:
         """The session for this process (new pools in a forked child)."""

@@ -29,7 +29,6 @@ __all__ = [
     "is_stale_failure",
     "is_timeout",
     "set_pool_timeout",
-    "set_read_timeout",
 ]
 
 # Per thread: the pool wait of the request being sent, and whether it went out on a
@@ -51,14 +50,14 @@ class _InterimSkippingResponse(http.client.HTTPResponse):
         while True:
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not is_interim(status):
-                return version, status, reason  # type: ignore[no-any-return]
+                return version, status, reason
             http.client.parse_headers(self.fp)  # the interim head's headers: dropped
 
 
 class _Connection(HTTPConnection):
     response_class = _InterimSkippingResponse
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         _local.reused = self.sock is not None  # urllib3 resets a dropped one first
         super().request(*args, **kwargs)
 
@@ -66,7 +65,7 @@ class _Connection(HTTPConnection):
 class _TLSConnection(HTTPSConnection):
     response_class = _InterimSkippingResponse
 
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> None:
         _local.reused = self.sock is not None
         super().request(*args, **kwargs)
 
@@ -126,7 +125,7 @@ class EdgeeAdapter(HTTPAdapter):
     ) -> tuple[Any, dict[str, Any]]:
         host_params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         if self.edgee_ssl_context is None:
-            return host_params, kwargs
+            return host_params, dict(kwargs)
         pool_kwargs: dict[str, Any] = dict(kwargs)
         for key in ("ca_certs", "ca_cert_dir", "cert_reqs"):
             pool_kwargs.pop(key, None)
@@ -158,12 +157,6 @@ def drop_pools(session: requests.Session) -> None:
             if manager is not None:
                 with contextlib.suppress(Exception):
                     manager.clear()
-
-
-def set_read_timeout(response: requests.Response, seconds: float | None) -> None:
-    """Bound the next reads of ``response``'s body by ``seconds`` (its socket's timeout)."""
-    with contextlib.suppress(Exception):  # no socket (closed, or already released)
-        response.raw._connection.sock.settimeout(seconds)
 
 
 def close_pools(session: requests.Session) -> None:
