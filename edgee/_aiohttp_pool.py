@@ -24,12 +24,26 @@ __all__ = ["Abortable", "ConnectionUse", "Pool"]
 
 
 class ConnectionUse:
-    """Per request, told by aiohttp's tracing: did it go out on a reused connection?"""
+    """Per request, told by aiohttp's tracing: did it go out on a reused connection,
+    is it waiting for a free pooled one?"""
 
-    __slots__ = ("reused",)
+    __slots__ = ("queued", "reused")
 
     def __init__(self) -> None:
         self.reused = False
+        self.queued = False
+
+
+async def _on_queued(session: object, ctx: types.SimpleNamespace, params: object) -> None:
+    use = ctx.trace_request_ctx
+    if isinstance(use, ConnectionUse):
+        use.queued = True
+
+
+async def _on_dequeued(session: object, ctx: types.SimpleNamespace, params: object) -> None:
+    use = ctx.trace_request_ctx
+    if isinstance(use, ConnectionUse):
+        use.queued = False
 
 
 async def _on_reuse(session: object, ctx: types.SimpleNamespace, params: object) -> None:
@@ -48,6 +62,8 @@ def _trace_config() -> aiohttp.TraceConfig:
     config = aiohttp.TraceConfig()
     config.on_connection_reuseconn.append(_on_reuse)
     config.on_connection_create_end.append(_on_create)
+    config.on_connection_queued_start.append(_on_queued)
+    config.on_connection_queued_end.append(_on_dequeued)
     return config
 
 

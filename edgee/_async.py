@@ -245,7 +245,7 @@ class AsyncEdgee(ClientBase):
         errors = MapErrors(pool=pool, tls=pool.tls)
         while type(command) is not Deliver:
             outcome: _Head | Stale | bytes | APIError | None = None
-            use = ConnectionUse()
+            use = errors.use = ConnectionUse()
             try:
                 with errors:
                     if type(command) is Send:

@@ -15,9 +15,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 import aiohttp
 
 from edgee._aiohttp_internals import buffered_bytes
-from edgee._aiohttp_pool import Pool
+from edgee._aiohttp_pool import ConnectionUse, Pool
 from edgee._attempts import ReadBody
-from edgee._framing import framing_error_from_parser
+from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
 from edgee._tls import TLSSettings, certificate_error, find_certificate_error
 from edgee.errors import (
@@ -45,7 +45,7 @@ class MapErrors:
     framing into :class:`~edgee._framing.FramingError`, a failed certificate check into
     :class:`~edgee._tls.CertificateVerifyError` (saying what to do)."""
 
-    __slots__ = ("pool", "request_id", "tls")
+    __slots__ = ("pool", "request_id", "tls", "use")
 
     def __init__(
         self,
@@ -56,6 +56,7 @@ class MapErrors:
         self.request_id = request_id
         self.pool = pool
         self.tls = tls
+        self.use: ConnectionUse | None = None  # the request being sent, as traced
 
     def __enter__(self) -> None:
         return None
@@ -80,12 +81,8 @@ class MapErrors:
             cert = find_certificate_error(exc)
             if cert is not None:
                 raise certificate_error(cert, self.tls or TLSSettings()) from exc
-            if isinstance(exc, aiohttp.ConnectionTimeoutError):
-                message = (
-                    "Request timed out getting a connection (timeout.pool: waiting for a free "
-                    "pooled connection, or opening one)"
-                )
-                raise APITimeoutError(message, request_id=self.request_id) from exc
+            if self.use is not None and self.use.queued:
+                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
             # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
             # test for the timeout first.
             if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):

@@ -265,6 +265,13 @@ class BodySink:
         return self._bounded.body()
 
 
+#: The message of a call that found no free pooled connection within ``Timeout.pool``.
+POOL_TIMEOUT = (
+    "Request timed out waiting for a free pooled connection (timeout.pool): "
+    "all connection_limit connections are busy"
+)
+
+
 def total_timeout() -> APITimeoutError:
     """The error of a call or stream that ran past its ``Timeout.total`` deadline."""
     return APITimeoutError("Request timed out: the call ran past its timeout.total deadline")

@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator
 import requests
 import urllib3.exceptions
 
-from edgee._framing import framing_error_from_parser
+from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
 from edgee._tls import TLSSettings, certificate_error, find_certificate_error
 from edgee._urllib3_internals import is_pool_timeout, is_timeout
@@ -53,11 +53,7 @@ class MapErrors:
             if cert is not None:
                 raise certificate_error(cert, self.tls or TLSSettings()) from exc
             if is_pool_timeout(exc):
-                message = (
-                    "Request timed out waiting for a free pooled connection (timeout.pool): "
-                    "all connection_limit connections are busy"
-                )
-                raise APITimeoutError(message, request_id=self.request_id) from exc
+                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
             if is_timeout(exc):
                 message = f"Request timed out: {type(exc).__name__}"
                 raise APITimeoutError(message, request_id=self.request_id) from exc
