@@ -22,7 +22,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
-from edgee.errors import APIError
+from edgee.errors import ContentDecodingError
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -40,22 +40,6 @@ DEFAULT_MAX_OUTPUT = 64 * 1024
 # Layers of coding accepted on one body ("gzip, gzip" is legal; fifty is an attack).
 _MAX_LAYERS = 4
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class ContentDecodingError(APIError):
-    """The response body could not be decoded per its ``Content-Encoding``.
-
-    ``coding`` names the coding at fault. Raised for a coding the client did
-    not advertise, for corrupt compressed data and for a compressed body that
-    ends before its compressed stream does. Not retried: the same server sends
-    the same bytes again.
-    """
-
-    coding: str
-
-    def __init__(self, message: str, *, coding: str, request_id: str | None = None) -> None:
-        super().__init__(message, request_id=request_id)
-        self.coding = coding
 
 
 class _Layer:

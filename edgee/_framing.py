@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from edgee._content_coding import decoder_for
-from edgee.errors import APIError, APITimeoutError
+from edgee.errors import APITimeoutError, FramingError
 
 __all__ = [
     "ERROR_BODY_CAP",
@@ -42,20 +42,6 @@ ERROR_BODY_CAP = 64 * 1024
 ERROR_BODY_SECONDS = 5.0
 #: Bytes of a whole JSON body accepted instead of an event stream: the event cap.
 JSON_INSTEAD_OF_STREAM_CAP = 16 * 1024 * 1024
-
-
-class FramingError(APIError):
-    """The response's length is ambiguous (``Content-Length`` and chunked, or conflicting).
-
-    Not retried by default: the same server frames the same way again. The
-    connection it came on is closed, never reused.
-    """
-
-    status_code: int
-
-    def __init__(self, message: str, *, status_code: int, request_id: str | None = None) -> None:
-        super().__init__(message, request_id=request_id)
-        self.status_code = status_code
 
 
 def latin1(value: bytes | str) -> str:

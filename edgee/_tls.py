@@ -29,7 +29,7 @@ from typing import Union
 
 import attrs
 
-from edgee.errors import APIConnectionError, ConfigurationError
+from edgee.errors import CertificateVerifyError, ConfigurationError
 
 __all__ = [
     "CA_DIR_VARIABLE",
@@ -49,14 +49,6 @@ VerifyOption = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
 CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 #: Names a directory of CA certificates (OpenSSL's ``c_rehash`` layout).
 CA_DIR_VARIABLE = "SSL_CERT_DIR"
-
-
-class CertificateVerifyError(APIConnectionError):
-    """The server's TLS certificate could not be verified. Never retried.
-
-    The message says which trust store was used and how to give the right one
-    (``verify=`` with a CA bundle, or ``SSL_CERT_FILE``).
-    """
 
 
 @attrs.frozen

@@ -26,6 +26,7 @@ EDGEE = {
     "RateLimitError", "ResponseMessage", "Role", "SendResponse", "Stream", "StreamAPIError",
     "StreamChoice", "StreamChunk", "StreamDelta", "StreamError", "Timeout", "Tool",
     "ToolCall", "ToolCallDelta", "UnprocessableEntityError", "Usage", "__version__",
+    "CertificateVerifyError", "ContentDecodingError", "FramingError",
 }  # fmt: skip
 
 ERRORS = {
@@ -37,6 +38,7 @@ ERRORS = {
     "EventTooLargeError", "IncompleteStreamError", "InternalServerError", "NotFoundError",
     "PermissionDeniedError", "RateLimitError", "StreamAPIError", "StreamError",
     "ToolArgumentsError", "UnprocessableEntityError",
+    "CertificateVerifyError", "ContentDecodingError", "FramingError",
 }  # fmt: skip
 
 
