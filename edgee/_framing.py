@@ -274,6 +274,18 @@ _PARSER_ERRORS = frozenset(
 _FRAMING_WORDS = ("content-length", "transfer-encoding")
 
 
+def _reason(what: str) -> str:
+    """The words :func:`check_framing` uses for the fault a parser named in ``what``."""
+    text = what.lower()
+    if "transfer-encoding" in text and "content-length" in text:
+        return "both Content-Length and Transfer-Encoding"
+    if "duplicate" in text or "multiple" in text:
+        return "conflicting Content-Length values"
+    if "content-length" in text:
+        return "Content-Length is not a number"
+    return "Transfer-Encoding does not end in one chunked"
+
+
 def framing_error_from_parser(exc: BaseException, *, status: int = 0) -> FramingError | None:
     """The :class:`FramingError` for a transport exception that is a refused framing, else None.
 
@@ -295,8 +307,9 @@ def framing_error_from_parser(exc: BaseException, *, status: int = 0) -> Framing
             lines = str(current).splitlines()
             what = next(ln.strip() for ln in lines if any(w in ln.lower() for w in _FRAMING_WORDS))
             return FramingError(
-                f"the server's response has ambiguous framing ({what}); refused, "
-                "and its connection closed, as a proxy in between may read it differently",
+                f"the server's response has ambiguous framing ({_reason(what)}; the HTTP "
+                f"parser said: {what}); refused, and its connection closed, as a proxy in "
+                "between may read it differently",
                 status_code=status,
             )
         for inner in (
