@@ -9,12 +9,10 @@ fixtures, so a behaviour that holds in plain HTTP must hold in each variant.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import AdaptedClient
 from test_client import (  # noqa: F401  (collected again, with this module's fixtures)
     test_a_close_delimited_stream_arrives_event_by_event,
     test_abandoned_streams_release_their_connections,
@@ -33,7 +31,6 @@ from test_client import (  # noqa: F401  (collected again, with this module's fi
     test_usage_and_compression_arrive_on_an_empty_choices_chunk,
 )
 
-from edgee import AsyncEdgee, Edgee
 from edgee.testing import FakeGateway
 
 VARIANTS = {
@@ -51,30 +48,15 @@ def gateway(request: pytest.FixtureRequest) -> Iterator[FakeGateway]:
 
 
 @pytest.fixture
-def make_client(
-    kind: str, loop: asyncio.AbstractEventLoop, gateway: FakeGateway
-) -> Iterator[Callable[..., Any]]:
-    """``conftest.make_client``, trusting the gateway's CA when it serves HTTPS."""
-    made: list[Any] = []
+def make_client(make_client: Callable[..., Any], gateway: FakeGateway) -> Callable[..., Any]:
+    """``conftest.make_client`` (built on this module's gateway), trusting its CA over HTTPS."""
 
     def factory(*args: Any, **kwargs: Any) -> Any:
-        if not args:
-            kwargs.setdefault("api_key", gateway.api_key)
-            kwargs.setdefault("base_url", gateway.url)
-        kwargs.setdefault("max_retries", 0)
         if gateway.url.startswith("https://"):
             kwargs.setdefault("verify", gateway.ca_path)
-        client: Any = (
-            Edgee(*args, **kwargs)
-            if kind == "sync"
-            else AdaptedClient(loop, AsyncEdgee(*args, **kwargs))
-        )
-        made.append(client)
-        return client
+        return make_client(*args, **kwargs)
 
-    yield factory
-    for client in made:
-        client.close()
+    return factory
 
 
 @pytest.fixture
