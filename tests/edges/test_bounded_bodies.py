@@ -90,7 +90,7 @@ def test_dripping_error_page_is_cut_at_the_time_budget(
 def test_json_answer_to_a_stream_is_capped_like_an_event(
     raw: RawServer, edge_client: Callable[..., Any], framing: str
 ) -> None:
-    total = JSON_INSTEAD_OF_STREAM_CAP + 8 * MiB
+    total = JSON_INSTEAD_OF_STREAM_CAP + 32 * MiB
     prefix = b'{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"content":"'
     extra = (
         f"Content-Length: {len(prefix) + total}"
@@ -106,4 +106,5 @@ def test_json_answer_to_a_stream_is_capped_like_an_event(
     raw.script(handler)
     with pytest.raises(EventTooLargeError), edge_client().stream("gpt-4o", "hi") as stream:
         list(stream)
-    assert served[0].sent < JSON_INSTEAD_OF_STREAM_CAP + 4 * MiB
+    # Loopback socket buffers (send and receive, autotuned) hold up to ~10 MiB more.
+    assert served[0].sent < JSON_INSTEAD_OF_STREAM_CAP + 12 * MiB
