@@ -9,62 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import types
 import urllib.parse
 import weakref
 from typing import Any, Protocol
 
 import aiohttp
 
-from edgee._aiohttp_internals import env_proxy_for
+from edgee._aiohttp_internals import EdgeeConnector, env_proxy_for
 from edgee._tls import TLSSettings, VerifyOption, resolve_tls
 from edgee.errors import ClientStateError
 
-__all__ = ["Abortable", "ConnectionUse", "Pool"]
-
-
-class ConnectionUse:
-    """Per request, told by aiohttp's tracing: did it go out on a reused connection,
-    is it waiting for a free pooled one?"""
-
-    __slots__ = ("queued", "reused")
-
-    def __init__(self) -> None:
-        self.reused = False
-        self.queued = False
-
-
-async def _on_queued(session: object, ctx: types.SimpleNamespace, params: object) -> None:
-    use = ctx.trace_request_ctx
-    if isinstance(use, ConnectionUse):
-        use.queued = True
-
-
-async def _on_dequeued(session: object, ctx: types.SimpleNamespace, params: object) -> None:
-    use = ctx.trace_request_ctx
-    if isinstance(use, ConnectionUse):
-        use.queued = False
-
-
-async def _on_reuse(session: object, ctx: types.SimpleNamespace, params: object) -> None:
-    use = ctx.trace_request_ctx
-    if isinstance(use, ConnectionUse):
-        use.reused = True
-
-
-async def _on_create(session: object, ctx: types.SimpleNamespace, params: object) -> None:
-    use = ctx.trace_request_ctx
-    if isinstance(use, ConnectionUse):
-        use.reused = False
-
-
-def _trace_config() -> aiohttp.TraceConfig:
-    config = aiohttp.TraceConfig()
-    config.on_connection_reuseconn.append(_on_reuse)
-    config.on_connection_create_end.append(_on_create)
-    config.on_connection_queued_start.append(_on_queued)
-    config.on_connection_queued_end.append(_on_dequeued)
-    return config
+__all__ = ["Abortable", "Pool"]
 
 
 class Abortable(Protocol):
@@ -127,12 +82,11 @@ class Pool:
             )
         if self.session is None:
             self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit, ssl=self.ssl or True),
+                connector=EdgeeConnector(limit=self.limit, ssl=self.ssl or True),
                 trust_env=False,  # HTTP(S)_PROXY is honoured through proxy_for()
                 timeout=aiohttp.ClientTimeout(total=None),
                 # The core decodes content codings (the same decoder on both clients).
                 auto_decompress=False,
-                trace_configs=[_trace_config()],
             )
         return self.session
 

@@ -20,7 +20,8 @@ from typing import Any, Literal, overload
 
 import aiohttp
 
-from edgee._aiohttp_pool import ConnectionUse, Pool
+from edgee._aiohttp_internals import CURRENT_USE, ConnectionUse
+from edgee._aiohttp_pool import Pool
 from edgee._async_stream import AsyncStream, MapErrors, read_body
 from edgee._attempts import Deliver, ReadBody, Release, Send, Stale, attempt_flow
 from edgee._attempts import Head as _Head
@@ -246,6 +247,7 @@ class AsyncEdgee(ClientBase):
         while type(command) is not Deliver:
             outcome: _Head | Stale | bytes | APIError | None = None
             use = errors.use = ConnectionUse()
+            CURRENT_USE.set(use)
             try:
                 with errors:
                     if type(command) is Send:
@@ -263,7 +265,6 @@ class AsyncEdgee(ClientBase):
                             allow_redirects=False,
                             ssl=pool.ssl or True,
                             auto_decompress=False,
-                            trace_request_ctx=use,
                         )
                         raw = response.raw_headers
                         outcome = _Head(response.status, decode_raw_headers(raw), raw)

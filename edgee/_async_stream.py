@@ -14,8 +14,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 
 import aiohttp
 
-from edgee._aiohttp_internals import buffered_bytes
-from edgee._aiohttp_pool import ConnectionUse, Pool
+from edgee._aiohttp_internals import ConnectionUse, buffered_bytes
+from edgee._aiohttp_pool import Pool
 from edgee._attempts import ReadBody
 from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
@@ -186,6 +186,8 @@ async def read_body(response: aiohttp.ClientResponse, command: ReadBody) -> byte
     (``auto_decompress=False``): the core's sink decodes them. A time budget
     bounds each wait too, so a silent server cannot hold the read past it.
     """
+    if command.plain:
+        return await response.read()
     sink = command.sink()
     content = response.content
     budget = command.budget

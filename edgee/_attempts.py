@@ -105,6 +105,13 @@ class ReadBody:
         self.coding = coding
         self.deadline = deadline
 
+    @property
+    def plain(self) -> bool:
+        """Nothing to decode, cap or time: the driver may read the body in one call."""
+        return (
+            self.limit is None and self.budget is None and self.deadline is None and not self.coding
+        )
+
     def sink(self) -> _framing.BodySink:
         """A new sink for this body (raises ContentDecodingError for an unknown coding)."""
         return _framing.BodySink(self.coding, self.limit, self.budget, self.deadline)

@@ -92,8 +92,10 @@ def read_body(response: requests.Response, command: ReadBody) -> bytes:
     urllib3 hands over the transfer-decoded bytes, still content-coded
     (``decode_content=False``): the core's sink decodes them.
     """
-    sink = command.sink()
     raw = response.raw
+    if command.plain:
+        return raw.read(decode_content=False)
+    sink = command.sink()
     while sink.feed(raw.read1(READ_SIZE, decode_content=False)):
         pass
     if not sink.ended:  # cut by the cap or the time budget: the rest goes with the socket
