@@ -190,18 +190,15 @@ async def read_body(response: aiohttp.ClientResponse, command: ReadBody) -> byte
         return await response.read()
     sink = command.sink()
     content = response.content
-    budget = command.budget
-    if budget is None:
+    if sink.wait() is None:
         while sink.feed(await content.readany()):
             pass
     else:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + budget
         try:
-            while sink.feed(await asyncio.wait_for(content.readany(), max(end - loop.time(), 0))):
+            while sink.feed(await asyncio.wait_for(content.readany(), sink.wait())):
                 pass
         except asyncio.TimeoutError:
-            pass  # the budget is spent: keep what came
+            sink.expired()  # past the deadline: raises; past the budget: keep what came
     if not sink.ended:  # cut by the cap or the time budget: the rest goes with the socket
         response.close()
     return sink.body()

@@ -250,6 +250,27 @@ class BodySink:
         """The decoded bytes kept."""
         return self._bounded.body()
 
+    def wait(self) -> float | None:
+        """The longest the transport may wait for the next piece (``None``: its read timeout).
+
+        The time budget, or the deadline, whichever ends first: a silent server cannot
+        hold the read past either.
+        """
+        left = self._bounded.remaining()
+        if self._deadline is not None:
+            left = min(left, max(self._deadline - time.monotonic(), 0.0))
+        return None if left == math.inf else left
+
+    def expired(self) -> bool:
+        """A wait bounded by :meth:`wait` ran out: past the deadline (raise) or the budget (cut).
+
+        Raises the total timeout past the deadline; else marks the body cut and returns True.
+        """
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise total_timeout()
+        self._bounded.truncated = True
+        return True
+
 
 #: The message of a call that found no free pooled connection within ``Timeout.pool``.
 POOL_TIMEOUT = (

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 
 import requests
+import urllib3.exceptions
 
 from edgee._attempts import ReadBody
 from edgee._streaming import READ_SIZE
 from edgee._tls import TLSSettings, VerifyOption, resolve_tls
-from edgee._urllib3_internals import EdgeeAdapter, close_pools, drop_pools
+from edgee._urllib3_internals import EdgeeAdapter, close_pools, drop_pools, set_read_timeout
 from edgee.errors import ConfigurationError
 
 __all__ = ["SyncPool", "read_body"]
@@ -86,7 +87,7 @@ class SyncPool:
             self.session.close()
 
 
-def read_body(response: requests.Response, command: ReadBody) -> bytes:
+def read_body(response: requests.Response, command: ReadBody, timeout: float | None) -> bytes:
     """Read ``response``'s body whole as ``command`` bounds it; close its connection if cut.
 
     urllib3 hands over the transfer-decoded bytes, still content-coded
@@ -96,8 +97,18 @@ def read_body(response: requests.Response, command: ReadBody) -> bytes:
     if command.plain:
         return raw.read(decode_content=False)
     sink = command.sink()
-    while sink.feed(raw.read1(READ_SIZE, decode_content=False)):
-        pass
+    try:
+        while True:
+            wait = sink.wait()
+            if wait is not None:  # the budget or the deadline ends first: a silent server too
+                set_read_timeout(response, max(wait, 0.001), timeout)
+            if not sink.feed(raw.read1(READ_SIZE, decode_content=False)):
+                break
+    except urllib3.exceptions.ReadTimeoutError:
+        left = sink.wait()
+        if left is None or left > 0:  # the read timeout itself fired: a failure
+            raise
+        sink.expired()  # past the deadline: raises; past the budget: keep what came
     if not sink.ended:  # cut by the cap or the time budget: the rest goes with the socket
         response.close()
     return sink.body()

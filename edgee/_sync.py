@@ -246,7 +246,7 @@ class Edgee(ClientBase):
                         outcome = _Head(response.status_code, lower_headers(raw), raw.items())
                     elif type(command) is ReadBody:
                         assert response is not None
-                        outcome = read_body(response, command)
+                        outcome = read_body(response, command, sent.timeout.read)
                     elif type(command) is Release:
                         assert response is not None
                         response.close()

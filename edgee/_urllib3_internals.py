@@ -29,6 +29,7 @@ __all__ = [
     "is_stale_failure",
     "is_timeout",
     "set_pool_timeout",
+    "set_read_timeout",
 ]
 
 # Per thread: the pool wait of the request being sent, and whether it went out on a
@@ -141,6 +142,19 @@ class EdgeeAdapter(HTTPAdapter):
             super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
             conn.cert_reqs = self.edgee_ssl_context.verify_mode
             conn.ca_certs = conn.ca_cert_dir = None
+
+
+def set_read_timeout(response: requests.Response, seconds: float, read: float | None) -> None:
+    """Bound the next read of ``response``'s body by ``seconds`` (at most ``read``).
+
+    Sets the socket timeout of its connection (``HTTPResponse._connection.sock``);
+    urllib3 sets it again when the connection is next used.
+    """
+    conn = getattr(response.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(seconds if read is None else min(seconds, read))
 
 
 def drop_pools(session: requests.Session) -> None:

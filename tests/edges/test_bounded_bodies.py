@@ -108,3 +108,26 @@ def test_json_answer_to_a_stream_is_capped_like_an_event(
         list(stream)
     # Loopback socket buffers (send and receive, autotuned) hold up to ~10 MiB more.
     assert served[0].sent < JSON_INSTEAD_OF_STREAM_CAP + 12 * MiB
+
+
+def test_silent_error_page_keeps_what_came_within_the_budget(
+    raw: RawServer, edge_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page starts, then the server goes quiet for longer than the time budget
+    # (but not the read timeout): the budget ends the wait, and what came is the body.
+    monkeypatch.setattr("edgee._framing.ERROR_BODY_SECONDS", 0.3)
+    quiet = threading.Event()
+
+    def silent() -> Any:
+        yield b"<html><title>502 Bad Gateway</title>partial"
+        quiet.wait(5)
+
+    handler, _ = page(head(502, HTML, "Connection: close"), silent())
+    raw.script(handler)
+    try:
+        with pytest.raises(InternalServerError) as info:
+            edge_client().send("gpt-4o", "hi")
+    finally:
+        quiet.set()
+    assert "partial" in str(info.value.body)
+    assert "502 Bad Gateway" in str(info.value)
