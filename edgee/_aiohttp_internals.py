@@ -6,13 +6,69 @@ with a clear message if a new release renames or removes it.
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 from typing import Any
 
 import aiohttp
 import aiohttp.helpers
 import yarl
 
-__all__ = ["buffered_bytes", "env_proxy_for"]
+__all__ = ["CURRENT_USE", "ConnectionUse", "EdgeeConnector", "buffered_bytes", "env_proxy_for"]
+
+
+class ConnectionUse:
+    """Per request: did it go out on a reused connection, is it waiting for a pooled one?"""
+
+    __slots__ = ("queued", "reused")
+
+    def __init__(self) -> None:
+        self.reused = False
+        self.queued = False
+
+
+#: The request the current task is sending (set by the driver around ``session.request``).
+CURRENT_USE: contextvars.ContextVar[ConnectionUse | None] = contextvars.ContextVar(
+    "edgee_connection_use", default=None
+)
+
+
+class EdgeeConnector(aiohttp.TCPConnector):
+    """A ``TCPConnector`` that tells the request being sent (:data:`CURRENT_USE`) whether
+    it got a pooled connection and whether it waited for one.
+
+    aiohttp's tracing says the same, at the cost of a Trace object and about ten
+    awaited signals per request (5% of a ``send()``); these two private hooks
+    (``_get``, ``_wait_for_available_connection``) cost nothing when not hit.
+    """
+
+    def _get(self, *args: Any) -> Any:
+        found = super()._get(*args)
+        if inspect.isawaitable(found):  # aiohttp >= 3.10: a coroutine
+            return _marked(found)
+        _mark_reused(found)
+        return found
+
+    async def _wait_for_available_connection(self, *args: Any) -> None:
+        use = CURRENT_USE.get()
+        if use is not None:
+            use.queued = True
+        await super()._wait_for_available_connection(*args)
+        if use is not None:
+            use.queued = False
+
+
+async def _marked(found: Any) -> Any:
+    conn = await found
+    _mark_reused(conn)
+    return conn
+
+
+def _mark_reused(conn: Any) -> None:
+    if conn is not None:
+        use = CURRENT_USE.get()
+        if use is not None:
+            use.reused = True
 
 
 def buffered_bytes(content: aiohttp.StreamReader) -> bytes:

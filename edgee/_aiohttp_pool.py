@@ -8,13 +8,15 @@ the client closes.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import urllib.parse
 import weakref
 from typing import Any, Protocol
 
 import aiohttp
 
-from edgee._aiohttp_internals import env_proxy_for
+from edgee._aiohttp_internals import EdgeeConnector, env_proxy_for
+from edgee._tls import TLSSettings, VerifyOption, resolve_tls
 from edgee.errors import ClientStateError
 
 __all__ = ["Abortable", "Pool"]
@@ -34,10 +36,16 @@ class Pool:
     remembers it and refuses use from another loop with a clear error.
     """
 
-    def __init__(self, session: aiohttp.ClientSession | None, limit: int) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None, limit: int, verify: VerifyOption | None = None
+    ) -> None:
         self.session = session
         self.owned = session is None
         self.limit = limit
+        self.tls: TLSSettings = resolve_tls(verify, own_session=not self.owned)
+        # ``ssl=`` per request: the resolved context, except on a user's session
+        # without verify= (its connector's own settings decide).
+        self.ssl: ssl.SSLContext | None = None if self.tls.from_session else self.tls.context()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         # The bodies of open streams, told to abort when the client closes.
@@ -74,9 +82,11 @@ class Pool:
             )
         if self.session is None:
             self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limit),
+                connector=EdgeeConnector(limit=self.limit, ssl=self.ssl or True),
                 trust_env=False,  # HTTP(S)_PROXY is honoured through proxy_for()
                 timeout=aiohttp.ClientTimeout(total=None),
+                # The core decodes content codings (the same decoder on both clients).
+                auto_decompress=False,
             )
         return self.session
 

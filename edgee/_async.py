@@ -17,12 +17,14 @@ from typing import Any, Literal, overload
 import aiohttp
 
 from edgee import _observe
+from edgee._aiohttp_internals import CURRENT_USE, ConnectionUse
 from edgee._aiohttp_pool import Pool
-from edgee._async_stream import AsyncStream, MapErrors, StreamOpener
-from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
+from edgee._async_stream import AsyncStream, MapErrors, StreamOpener, read_body
+from edgee._attempts import Deliver, ReadBody, Release, Send, Stale, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._content_coding import ContentDecodingError
 from edgee._headers import decode_raw_headers
 from edgee._request import (
     COMPRESS_PATH,
@@ -33,14 +35,13 @@ from edgee._request import (
     build_input_request,
     build_models_request,
 )
-from edgee._response import parse_completion, parse_json, stream_fallback
+from edgee._response import parse_completion, parse_json
 from edgee._streaming import StreamState
 from edgee._structured import CallPlan, ParsedResponse, ResponseT, plan_call
+from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
-from edgee.errors import (
-    APIConnectionError,
-)
+from edgee.errors import APIConnectionError, APIError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -51,14 +52,16 @@ from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 
-DEFAULT_CONNECTION_LIMIT = 100
-
 
 @functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
 def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
-    # No total deadline: aiohttp's default total=300 s would cut every long stream.
-    # sock_read is an idle timeout, the contract's `read`.
-    return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
+    # No total deadline here: Timeout.total is the attempt flow's (aiohttp's default
+    # total=300 s would cut every long stream). sock_read is an idle timeout, the
+    # contract's `read`; `connect` bounds getting a connection, a free pooled one
+    # included: Timeout.pool.
+    return aiohttp.ClientTimeout(
+        total=None, connect=t.pool, sock_connect=t.connect, sock_read=t.read
+    )
 
 
 class AsyncEdgee(ClientBase):
@@ -81,7 +84,8 @@ class AsyncEdgee(ClientBase):
         tracer_provider: Any = None,
         meter_provider: Any = None,
         session: aiohttp.ClientSession | None = None,
-        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        connection_limit: int | None = None,
+        verify: VerifyOption | None = None,
     ) -> None:
         self._options = self._resolve(
             config,
@@ -90,11 +94,10 @@ class AsyncEdgee(ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            connection_limit=connection_limit,
         )
         self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
-        if not isinstance(connection_limit, int) or connection_limit < 0:
-            raise ValueError("connection_limit must be a non-negative integer (0: no limit)")
-        self._pool = Pool(session, connection_limit)
+        self._pool = Pool(session, self._options.connection_limit, verify)
 
     @classmethod
     def _from_options(
@@ -247,19 +250,14 @@ class AsyncEdgee(ClientBase):
 
     async def _open_stream(self, request: PreparedRequest, plan: CallPlan) -> AsyncStream:
         answer, response = await self._send(request)
-        whole = None
-        if answer.body is not None:  # JSON or HTML instead of an event stream
-            whole = stream_fallback(answer.status, answer.headers, answer.body)
-        state = StreamState(
-            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
-        )
-        stream = AsyncStream(response, state)
+        stream = AsyncStream(response, StreamState.of_answer(answer, plan))
         self._pool.streams.add(stream._body)
         return stream
 
     async def _send(self, request: PreparedRequest) -> tuple[Deliver, aiohttp.ClientResponse]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
-        session = self._pool.get()
+        pool = self._pool
+        session = pool.get()
         timeout = _client_timeout(request.timeout)
         observer = None
         if self._observability is not None or _observe.global_telemetry is not None:
@@ -267,17 +265,19 @@ class AsyncEdgee(ClientBase):
         flow = attempt_flow(request, observer)
         command = next(flow)
         response: aiohttp.ClientResponse | None = None
-        errors = MapErrors(pool=self._pool)
+        errors = MapErrors(pool=pool, tls=pool.tls)
         while type(command) is not Deliver:
             if observer is not None and observer.pending:
                 await observer.flush()  # what async hooks returned, in order
-            outcome: _Head | bytes | APIConnectionError | None = None
+            outcome: _Head | Stale | bytes | APIError | None = None
+            use = errors.use = ConnectionUse()
+            CURRENT_USE.set(use)
             try:
                 with errors:
                     if type(command) is Send:
                         response = None
                         sent = command.request
-                        proxy, proxy_auth = self._pool.proxy_for(sent.url)
+                        proxy, proxy_auth = pool.proxy_for(sent.url)
                         response = await session.request(
                             sent.method,
                             sent.url,
@@ -287,20 +287,24 @@ class AsyncEdgee(ClientBase):
                             proxy=proxy,
                             proxy_auth=proxy_auth,
                             allow_redirects=False,
+                            ssl=pool.ssl or True,
+                            auto_decompress=False,
                         )
-                        outcome = _Head(response.status, decode_raw_headers(response.raw_headers))
+                        raw = response.raw_headers
+                        outcome = _Head(response.status, decode_raw_headers(raw), raw)
                     elif type(command) is ReadBody:
                         assert response is not None
-                        outcome = await response.read()
+                        outcome = await read_body(response, command)
                     elif type(command) is Release:
                         assert response is not None
                         response.release()
                     else:
                         await asyncio.sleep(command.seconds)  # type: ignore[union-attr]
-            except APIConnectionError as exc:
+            except (APIConnectionError, ContentDecodingError) as exc:
                 if response is not None:
                     response.close()
-                outcome = exc
+                stale = use.reused and type(command) is Send and MapErrors.stale(exc)
+                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
             command = flow.send(outcome)
         if observer is not None and observer.pending:
             await observer.flush()

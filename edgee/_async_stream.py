@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from edgee._aiohttp_internals import buffered_bytes
+from edgee._aiohttp_internals import ConnectionUse, buffered_bytes
 from edgee._aiohttp_pool import Pool
+from edgee._attempts import ReadBody
+from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
+from edgee._tls import TLSSettings, certificate_error, find_certificate_error
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -38,29 +41,60 @@ from edgee.models import SendResponse, StreamChunk
 if TYPE_CHECKING:
     from edgee._events import StreamEvent
 
-__all__ = ["AsyncStream", "MapErrors", "StreamOpener"]
+__all__ = ["AsyncStream", "MapErrors", "StreamOpener", "read_body"]
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+# A reused connection that dies before any answer byte: the keep-alive race.
+_STALE = (aiohttp.ServerDisconnectedError, ConnectionResetError, BrokenPipeError)
 
 
 class MapErrors:
     """``with MapErrors(request_id, pool):`` turns an aiohttp/socket failure into
     :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does),
-    or :class:`ClientStateError` when it came because the client was closed."""
+    or :class:`ClientStateError` when it came because the client was closed; a refused
+    framing into :class:`~edgee._framing.FramingError`, a failed certificate check into
+    :class:`~edgee._tls.CertificateVerifyError` (saying what to do)."""
 
-    __slots__ = ("pool", "request_id")
+    __slots__ = ("pool", "request_id", "tls", "use")
 
-    def __init__(self, request_id: str | None = None, pool: Pool | None = None) -> None:
+    def __init__(
+        self,
+        request_id: str | None = None,
+        pool: Pool | None = None,
+        tls: TLSSettings | None = None,
+    ) -> None:
         self.request_id = request_id
         self.pool = pool
+        self.tls = tls
+        self.use: ConnectionUse | None = None  # the request being sent, as traced
 
     def __enter__(self) -> None:
         return None
+
+    @staticmethod
+    def stale(error: BaseException) -> bool:
+        """Whether ``error`` (of a request on a reused connection) came before any answer byte."""
+        cause = error.__cause__
+        if isinstance(cause, aiohttp.ClientOSError) and isinstance(cause.__cause__, OSError):
+            cause = cause.__cause__
+        return isinstance(cause, _STALE) or (
+            isinstance(cause, aiohttp.ClientOSError) and cause.errno in (104, 32)
+        )
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
             if self.pool is not None and self.pool.closed:
                 raise ClientStateError("this AsyncEdgee client is closed") from exc
+            framing = framing_error_from_parser(exc)
+            if framing is not None:
+                raise framing from exc
+            cert = find_certificate_error(exc)
+            if cert is not None:
+                raise certificate_error(cert, self.tls or TLSSettings()) from exc
+            if self.use is not None and self.use.queued:
+                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
             # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
             # test for the timeout first.
             if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
@@ -155,6 +189,31 @@ async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[Stream
                 yield event  # type: ignore[misc]
     finally:
         body.close()
+
+
+async def read_body(response: aiohttp.ClientResponse, command: ReadBody) -> bytes:
+    """Read ``response``'s body whole as ``command`` bounds it; close its connection if cut.
+
+    aiohttp hands over the transfer-decoded bytes, still content-coded
+    (``auto_decompress=False``): the core's sink decodes them. A time budget
+    bounds each wait too, so a silent server cannot hold the read past it.
+    """
+    if command.plain:
+        return await response.read()
+    sink = command.sink()
+    content = response.content
+    if sink.wait() is None:
+        while sink.feed(await content.readany()):
+            pass
+    else:
+        try:
+            while sink.feed(await asyncio.wait_for(content.readany(), sink.wait())):
+                pass
+        except asyncio.TimeoutError:
+            sink.expired()  # past the deadline: raises; past the budget: keep what came
+    if not sink.ended:  # cut by the cap or the time budget: the rest goes with the socket
+        response.close()
+    return sink.body()
 
 
 async def _whole(chunks: Iterable[StreamChunk]) -> AsyncGenerator[StreamChunk, None]:

@@ -32,8 +32,8 @@ def decode_raw_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in pairs}
 
 
-def _seconds(text: str, scale: float) -> float | None:
-    """``text`` as ASCII digits with an optional fraction (``"5"``, ``"2.5"``), times ``scale``.
+def _seconds(text: str, scale: float, *, fraction_ok: bool = True) -> float | None:
+    """``text`` as ASCII digits, with an optional fraction when ``fraction_ok``, times ``scale``.
 
     float() alone would accept ``"1_0"``, ``"+5"``, ``" 5"``, ``"1e3"``, ``"inf"``
     and other scripts' digits: none of them is an HTTP delay.
@@ -41,7 +41,7 @@ def _seconds(text: str, scale: float) -> float | None:
     whole, dot, fraction = text.partition(".")
     if not (whole.isascii() and whole.isdigit()):
         return None
-    if dot and not (fraction.isascii() and fraction.isdigit()):
+    if dot and not (fraction_ok and fraction.isascii() and fraction.isdigit()):
         return None
     value = float(text) * scale
     return value if value < float("inf") else None
@@ -50,8 +50,8 @@ def _seconds(text: str, scale: float) -> float | None:
 def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
     """Return the wait in seconds asked for by ``retry-after-ms`` or ``Retry-After``.
 
-    ``retry-after-ms`` is a number of milliseconds, ``Retry-After`` one of
-    seconds (ASCII digits, a fraction tolerated) or an HTTP date. Anything
+    ``retry-after-ms`` is a number of milliseconds (a fraction tolerated),
+    ``Retry-After`` one of whole seconds (ASCII digits only) or an HTTP date. Anything
     else gives ``None``: a sign, an underscore, a space, an exponent,
     non-ASCII digits.
     """
@@ -64,7 +64,8 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
     ra = h.get("retry-after")
     if ra is None:
         return None
-    value = _seconds(ra, 1.0)
+    # RFC 9110 10.2.3: delay-seconds is 1*DIGIT; "5.5" is neither that nor a date.
+    value = _seconds(ra, 1.0, fraction_ok=False)
     if value is not None:
         return value
     if not ra.isascii():

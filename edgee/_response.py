@@ -36,6 +36,7 @@ __all__ = [
     "attach_headers",
     "chunk_from_completion",
     "follow_redirect",
+    "is_interim",
     "parse_completion",
     "parse_json",
     "reads_whole_body",
@@ -117,6 +118,14 @@ def parse_completion(status: int, headers: Mapping[str, str], body: bytes) -> Se
 
 def _media_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_interim(status: int) -> bool:
+    """A 1xx interim head (``100 Continue``, ``103 Early Hints``): skipped, the final one follows.
+
+    ``101 Switching Protocols`` is not: it ends HTTP on the connection.
+    """
+    return 100 <= status < 200 and status != 101
 
 
 def reads_whole_body(stream: bool, headers: Mapping[str, str]) -> bool:

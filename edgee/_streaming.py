@@ -17,16 +17,20 @@ event, nothing else that allocates.
 from __future__ import annotations
 
 import json
+import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from edgee._content_coding import Decoder, decoder_for
 from edgee._convert import converter
 from edgee._error_mapping import stream_error_from_payload
+from edgee._framing import total_timeout
 from edgee._observe import AsyncObservedChunks, CallObserver, ObservedChunks
-from edgee._response import attach_headers, chunk_from_completion
+from edgee._response import attach_headers, chunk_from_completion, stream_fallback
 from edgee.errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     ChunkDecodeError,
     ClientStateError,
@@ -46,8 +50,9 @@ from edgee.models import (
 from edgee.sse import ServerSentEvent, SSEDecoder
 
 if TYPE_CHECKING:  # _events and _structured import this module: only names for the checker
+    from edgee._attempts import Deliver
     from edgee._events import EventBuilder, StreamEvent
-    from edgee._structured import StructuredFormat
+    from edgee._structured import CallPlan, StructuredFormat
 
 __all__ = [
     "DONE",
@@ -236,6 +241,49 @@ class ChunkParser:
         raise error
 
 
+class _CheckedParser(ChunkParser):
+    """A :class:`ChunkParser` whose input is content-coded, or bounded by a deadline.
+
+    Only such streams pay for it: a plain stream gets a plain :class:`ChunkParser`,
+    whose :meth:`receive_data` is untouched (the identity fast path). The bytes
+    a transport hands in are transfer-decoded but still content-coded; they are
+    decoded here, incrementally (an event comes out as soon as its compressed
+    bytes are in), before the SSE decoder sees them. Past ``deadline`` (the
+    request's ``Timeout.total``) the stream fails with
+    :class:`~edgee.errors.APITimeoutError`.
+    """
+
+    __slots__ = ("_deadline", "_decoder")
+
+    def __init__(
+        self, decoder: Decoder, deadline: float | None, *, request_id: str | None = None
+    ) -> None:
+        super().__init__(request_id=request_id)
+        self._decoder = decoder
+        self._deadline = deadline
+
+    def receive_data(self, data: bytes) -> None:
+        state = self._state
+        if state.ended or state.done or state.error is not None:
+            return
+        try:
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                raise total_timeout()
+            decoder = self._decoder
+            if decoder.identity:
+                super().receive_data(data)
+            elif data:
+                for piece in decoder.feed(data):
+                    super().receive_data(piece)
+            else:
+                for piece in decoder.finish():
+                    super().receive_data(piece)
+                super().receive_data(b"")
+        except APIError as exc:  # ContentDecodingError, the total timeout
+            exc.request_id = state.request_id
+            state.error = exc  # type: ignore[assignment]  # raised as it is, not a StreamError
+
+
 def _tagged(exc: StreamError, request_id: str | None) -> StreamError:
     exc.request_id = request_id
     return exc
@@ -329,7 +377,7 @@ def _events(
                         finished.add(choice.index)
                 state.chunks_received += 1
                 yield chunk
-    except (StreamError, APIConnectionError) as exc:
+    except APIError as exc:  # StreamError, a timeout, ContentDecodingError
         if isinstance(exc, StreamError) and exc.request_id is None:
             exc.request_id = request_id
         state.error = exc  # type: ignore[assignment]
@@ -597,6 +645,7 @@ class StreamState:
         "_builder",
         "_final",
         "accumulator",
+        "deadline",
         "format",
         "headers",
         "observer",
@@ -612,19 +661,59 @@ class StreamState:
         whole: SendResponse | None = None,
         observer: CallObserver | None = None,
         *,
+        deadline: float | None = None,
         format: StructuredFormat[Any] | None = None,
         tools: Sequence[Any] = (),
     ) -> None:
         self.headers = headers
         self.whole = whole
         self.accumulator = StreamAccumulator()
-        self.parser = ChunkParser(request_id=headers.get("x-request-id"))
+        request_id = headers.get("x-request-id")
+        #: ``time.monotonic()`` instant the stream must end by (``Timeout.total``), or None.
+        self.deadline = deadline
+        coding = headers.get("content-encoding")
+        # The content coding was checked by the attempt flow; identity needs no decoder.
+        decoder = decoder_for(coding) if coding else None
+        if (decoder is None or decoder.identity) and self.deadline is None:
+            self.parser = ChunkParser(request_id=request_id)
+        else:
+            self.parser = _CheckedParser(
+                decoder or decoder_for(None), self.deadline, request_id=request_id
+            )
         self.observer = observer  # the call's (_observe), None when nothing observes it
         self.format = format
         self.tools = tuple(tools)
         self.whole_taken = False  # the whole answer's one chunk was handed out
         self._builder: EventBuilder | None = None
         self._final: SendResponse | None = None
+
+    @classmethod
+    def of_answer(cls, answer: Deliver, plan: CallPlan) -> StreamState:
+        """The state of the stream the attempt flow's final ``answer`` opens.
+
+        A body read whole (JSON or HTML instead of an event stream) becomes the
+        whole answer, or raises the error it carries.
+        """
+        whole = None
+        if answer.body is not None:
+            whole = stream_fallback(answer.status, answer.headers, answer.body)
+        return cls(
+            answer.headers,
+            whole,
+            answer.observer,
+            deadline=answer.deadline,
+            format=plan.format,
+            tools=plan.tools,
+        )
+
+    def remaining(self) -> float | None:
+        """Seconds left before ``deadline`` (never negative), or None without one.
+
+        For a read loop to bound its wait for the next bytes by.
+        """
+        if self.deadline is None:
+            return None
+        return max(self.deadline - time.monotonic(), 0.0)
 
     def observed(self, chunks: Iterator[StreamChunk]) -> Iterator[StreamChunk]:
         """``chunks`` as the observer sees them (first chunk, end), or as they are."""

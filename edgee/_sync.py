@@ -16,10 +16,11 @@ from typing import Any, Literal, overload
 import requests
 
 from edgee import _observe
-from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
+from edgee._attempts import Deliver, ReadBody, Release, Send, Stale, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
 from edgee._config import ClientOptions, EdgeeConfig, Timeout
+from edgee._content_coding import ContentDecodingError
 from edgee._headers import lower_headers
 from edgee._request import (
     COMPRESS_PATH,
@@ -30,14 +31,16 @@ from edgee._request import (
     build_input_request,
     build_models_request,
 )
-from edgee._response import parse_completion, parse_json, stream_fallback
+from edgee._requests_pool import SyncPool, read_body
+from edgee._response import parse_completion, parse_json
 from edgee._streaming import StreamState
 from edgee._structured import ParsedResponse, ResponseT, plan_call
 from edgee._sync_stream import MapErrors, Stream
+from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
-from edgee._urllib3_internals import close_pools
-from edgee.errors import APIConnectionError
+from edgee._urllib3_internals import is_stale_failure, set_pool_timeout
+from edgee.errors import APIConnectionError, APIError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -54,9 +57,11 @@ class Edgee(ClientBase):
 
     ``Edgee()`` reads ``EDGEE_API_KEY`` and ``EDGEE_BASE_URL``; the official
     SDK's forms ``Edgee("key")``, ``Edgee(EdgeeConfig(...))`` and
-    ``Edgee({...})`` work too. One ``requests.Session`` (one connection pool)
-    serves every call; use the client as a context manager or call
-    :meth:`close` to release it.
+    ``Edgee({...})`` work too. One ``requests.Session`` (one connection pool
+    of at most ``connection_limit`` connections) serves every call; use the
+    client as a context manager or call :meth:`close` to release it.
+    ``verify=`` is ``True``, ``False``, a CA bundle path or an
+    :class:`ssl.SSLContext` (see the README's TLS section for the CA rule).
     """
 
     def __init__(
@@ -72,6 +77,8 @@ class Edgee(ClientBase):
         tracer_provider: Any = None,
         meter_provider: Any = None,
         session: requests.Session | None = None,
+        connection_limit: int | None = None,
+        verify: VerifyOption | None = None,
     ) -> None:
         self._options = self._resolve(
             config,
@@ -80,20 +87,19 @@ class Edgee(ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            connection_limit=connection_limit,
         )
         self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
-        self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
+        self._pool = SyncPool(session, self._options.connection_limit, verify)
 
     @classmethod
     def _from_options(
-        cls, options: ClientOptions, session: requests.Session, obs: _observe.Observability | None
+        cls, options: ClientOptions, pool: SyncPool, obs: _observe.Observability | None
     ) -> Edgee:
         client = cls.__new__(cls)
         client._options = options
         client._observability = obs
-        client._owns_session = False
-        client._session = session
+        client._pool = pool
         return client
 
     def with_options(
@@ -109,13 +115,11 @@ class Edgee(ClientBase):
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
         observability = _observe.with_hooks(self._observability, hooks)
-        return Edgee._from_options(options, self._session, observability)
+        return Edgee._from_options(options, self._pool, observability)
 
     def close(self) -> None:
         """Release pooled connections (only of a session this client created)."""
-        if self._owns_session:
-            close_pools(self._session)
-            self._session.close()
+        self._pool.close()
 
     def __enter__(self) -> Edgee:
         return self
@@ -222,13 +226,7 @@ class Edgee(ClientBase):
         plan = plan_call(options)  # response_format=T, @tool functions: read by the state
         request = build_chat_request(self._options, model, input, stream=True, **plan.options)
         answer, response = self._send(request)
-        whole = None
-        if answer.body is not None:  # JSON or HTML instead of an event stream
-            whole = stream_fallback(answer.status, answer.headers, answer.body)
-        state = StreamState(
-            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
-        )
-        return Stream(response, state)
+        return Stream(response, StreamState.of_answer(answer, plan))
 
     def parse(
         self,
@@ -242,33 +240,33 @@ class Edgee(ClientBase):
 
         ``T`` is an attrs class, a dataclass, a ``TypedDict`` or a pydantic model
         (or a JSON Schema / ``response_format`` dict: plain JSON back). Returns a
-        :class:`ParsedResponse`: ``parsed`` (``None`` after a refusal or when
-        the model only called tools), ``refusal``, and ``tool_calls`` with
-        ``parsed_arguments`` for ``@tool`` functions given in ``tools=``.
-        Raises :class:`~edgee.errors.LengthFinishReasonError`,
-        :class:`~edgee.errors.ContentFilterFinishReasonError` or
-        :class:`~edgee.errors.OutputValidationError` (each carries ``content``).
+        :class:`ParsedResponse` (``parsed``, ``refusal``, tool calls with
+        ``parsed_arguments``); raises a :class:`~edgee.errors.StructuredOutputError`
+        subclass carrying ``content`` when the answer cannot be read as ``T``.
         """
         plan = plan_call({**options, "response_format": response_format}, parse=True)
         return plan.read(self.send(model, input, **plan.options))
 
     def _send(self, request: PreparedRequest) -> tuple[Deliver, requests.Response]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
+        session = self._pool.get()
+        verify = self._pool.verify
         observer = None
         if self._observability is not None or _observe.global_telemetry is not None:
             observer = _observe.start_call(self._observability, request)
         flow = attempt_flow(request, observer)
         command = next(flow)
         response: requests.Response | None = None
-        errors = MapErrors()
+        errors = MapErrors(tls=self._pool.tls)
         while type(command) is not Deliver:
-            outcome: _Head | bytes | APIConnectionError | None = None
+            outcome: _Head | Stale | bytes | APIError | None = None
             try:
                 with errors:
                     if type(command) is Send:
                         response = None
                         sent = command.request
-                        response = self._session.request(
+                        set_pool_timeout(sent.timeout.pool)
+                        response = session.request(
                             sent.method,
                             sent.url,
                             headers=sent.headers,
@@ -276,20 +274,23 @@ class Edgee(ClientBase):
                             stream=True,
                             timeout=(sent.timeout.connect, sent.timeout.read),
                             allow_redirects=False,
+                            verify=verify,
                         )
-                        outcome = _Head(response.status_code, lower_headers(response.headers))
+                        raw = response.raw.headers
+                        outcome = _Head(response.status_code, lower_headers(raw), raw.items())
                     elif type(command) is ReadBody:
                         assert response is not None
-                        outcome = response.content
+                        outcome = read_body(response, command, sent.timeout.read)
                     elif type(command) is Release:
                         assert response is not None
                         response.close()
                     else:
                         time.sleep(command.seconds)  # type: ignore[union-attr]
-            except APIConnectionError as exc:
+            except (APIConnectionError, ContentDecodingError) as exc:
                 if response is not None:
                     response.close()
-                outcome = exc
+                stale = type(command) is Send and is_stale_failure(exc)
+                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
             command = flow.send(outcome)
         assert response is not None
         return command, response

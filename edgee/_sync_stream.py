@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import requests
 import urllib3.exceptions
 
+from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
-from edgee._urllib3_internals import is_timeout
+from edgee._tls import TLSSettings, certificate_error, find_certificate_error
+from edgee._urllib3_internals import is_pool_timeout, is_timeout
 from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
 from edgee.models import SendResponse, StreamChunk
 
@@ -32,18 +34,30 @@ _FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 class MapErrors:
     """``with MapErrors(request_id):`` turns a requests/urllib3/socket failure into
-    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does)."""
+    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does):
+    a refused framing into :class:`~edgee._framing.FramingError`, a failed certificate
+    check into :class:`~edgee._tls.CertificateVerifyError` (saying what to do), no free
+    pooled connection within ``Timeout.pool`` into a timeout that says so."""
 
-    __slots__ = ("request_id",)
+    __slots__ = ("request_id", "tls")
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(self, request_id: str | None = None, tls: TLSSettings | None = None) -> None:
         self.request_id = request_id
+        self.tls = tls
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
+            framing = framing_error_from_parser(exc)
+            if framing is not None:
+                raise framing from exc
+            cert = find_certificate_error(exc)
+            if cert is not None:
+                raise certificate_error(cert, self.tls or TLSSettings()) from exc
+            if is_pool_timeout(exc):
+                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
             if is_timeout(exc):
                 message = f"Request timed out: {type(exc).__name__}"
                 raise APITimeoutError(message, request_id=self.request_id) from exc

@@ -7,12 +7,170 @@ with a clear message if a new release renames or removes it.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import ssl
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["close_pools", "is_timeout"]
+from edgee._response import is_interim
+
+__all__ = [
+    "EdgeeAdapter",
+    "close_pools",
+    "drop_pools",
+    "is_pool_timeout",
+    "is_stale_failure",
+    "is_timeout",
+    "set_pool_timeout",
+    "set_read_timeout",
+]
+
+# Per thread: the pool wait of the request being sent, and whether it went out on a
+# connection that had served a request before (urllib3 gives neither to the caller).
+_local = threading.local()
+
+
+def set_pool_timeout(seconds: float | None) -> None:
+    """The longest this thread's next request waits for a free pooled connection."""
+    _local.pool_timeout = seconds
+    _local.reused = False
+
+
+class _InterimSkippingResponse(http.client.HTTPResponse):
+    """http.client skips ``100 Continue`` only and takes any other 1xx (``103 Early
+    Hints``) for the final response; this one skips every interim head."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not is_interim(status):
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # the interim head's headers: dropped
+
+
+class _Connection(HTTPConnection):
+    response_class = _InterimSkippingResponse
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _local.reused = self.sock is not None  # urllib3 resets a dropped one first
+        super().request(*args, **kwargs)
+
+
+class _TLSConnection(HTTPSConnection):
+    response_class = _InterimSkippingResponse
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _local.reused = self.sock is not None
+        super().request(*args, **kwargs)
+
+
+def _get_conn(pool: Any, base: Any, timeout: float | None) -> Any:
+    # requests never passes urllib3 a pool_timeout: the client's Timeout.pool does.
+    if timeout is None:
+        timeout = getattr(_local, "pool_timeout", None)
+    return base._get_conn(pool, timeout)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _get_conn(self, HTTPConnectionPool, timeout)
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _get_conn(self, HTTPSConnectionPool, timeout)
+
+
+_POOL_CLASSES = {"http": _Pool, "https": _TLSPool}
+
+
+class EdgeeAdapter(HTTPAdapter):
+    """The ``HTTPAdapter`` of a session the sync client owns.
+
+    * every HTTPS connection uses one :class:`ssl.SSLContext` (the client's
+      resolved ``_tls.TLSSettings``): it is in the pool key, and requests' own
+      CA settings (certifi, ``REQUESTS_CA_BUNDLE`` per request) are dropped;
+    * its pools skip 1xx interim responses, honour ``Timeout.pool`` and
+      record whether a request went out on a reused connection;
+    * ``pool_maxsize`` / ``pool_block`` pass through (the ``connection_limit``).
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> None:
+        self.edgee_ssl_context = ssl_context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self.edgee_ssl_context is not None:
+            kwargs["ssl_context"] = self.edgee_ssl_context
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> tuple[Any, dict[str, Any]]:
+        host_params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if self.edgee_ssl_context is None:
+            return host_params, dict(kwargs)
+        pool_kwargs: dict[str, Any] = dict(kwargs)
+        for key in ("ca_certs", "ca_cert_dir", "cert_reqs"):
+            pool_kwargs.pop(key, None)
+        pool_kwargs["ssl_context"] = self.edgee_ssl_context
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self.edgee_ssl_context is None:
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+            return
+        # The context decides verification; only a client certificate passes through.
+        if cert:
+            super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
+            conn.cert_reqs = self.edgee_ssl_context.verify_mode
+            conn.ca_certs = conn.ca_cert_dir = None
+
+
+def set_read_timeout(response: requests.Response, seconds: float, read: float | None) -> None:
+    """Bound the next read of ``response``'s body by ``seconds`` (at most ``read``).
+
+    Sets the socket timeout of its connection (``HTTPResponse._connection.sock``);
+    urllib3 sets it again when the connection is next used.
+    """
+    conn = getattr(response.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(seconds if read is None else min(seconds, read))
+
+
+def drop_pools(session: requests.Session) -> None:
+    """Forget the pooled connections of ``session`` without a word on their sockets.
+
+    For a forked child: the parent's connections are the parent's. Closing the
+    child's copies of their file descriptors sends nothing (the parent still
+    holds them), so the parent's connections keep working.
+    """
+    for adapter in session.adapters.values():
+        managers = [getattr(adapter, "poolmanager", None)]
+        managers.extend(getattr(adapter, "proxy_manager", {}).values())
+        for manager in managers:
+            if manager is not None:
+                with contextlib.suppress(Exception):
+                    manager.clear()
 
 
 def close_pools(session: requests.Session) -> None:
@@ -53,6 +211,31 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         ):
             if isinstance(inner, BaseException):
                 stack.append(inner)
+
+
+_STALE = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+)
+
+
+def is_stale_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` ended a request sent on a reused connection before any answer byte.
+
+    The keep-alive race: the server closed an idle pooled connection as this
+    thread reused it (``RemoteDisconnected``: the connection closed before a
+    status line; a reset or a broken pipe while sending).
+    """
+    if not getattr(_local, "reused", False):
+        return False
+    return any(isinstance(c, _STALE) for c in _causes(exc))
+
+
+def is_pool_timeout(exc: BaseException) -> bool:
+    """No pooled connection became free within ``Timeout.pool``."""
+    return any(isinstance(c, urllib3.exceptions.EmptyPoolError) for c in _causes(exc))
 
 
 def is_timeout(exc: BaseException) -> bool:

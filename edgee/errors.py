@@ -47,14 +47,17 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CertificateVerifyError",
     "ChunkDecodeError",
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
+    "ContentDecodingError",
     "ContentFilterFinishReasonError",
     "EdgeeError",
     "EdgeeWarning",
     "EventTooLargeError",
+    "FramingError",
     "IncompleteStreamError",
     "InternalServerError",
     "LengthFinishReasonError",
@@ -328,3 +331,41 @@ class ContentFilterFinishReasonError(StructuredOutputError):
 
 class OutputValidationError(StructuredOutputError):
     """The answer is not JSON, or its JSON does not fit ``T``; the message says where."""
+
+
+class ContentDecodingError(APIError):
+    """The response body could not be decoded per its ``Content-Encoding``.
+
+    ``coding`` names the coding at fault. Raised for a coding the client did
+    not advertise, for corrupt compressed data and for a compressed body that
+    ends before its compressed stream does. Not retried: the same server sends
+    the same bytes again.
+    """
+
+    coding: str
+
+    def __init__(self, message: str, *, coding: str, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.coding = coding
+
+
+class FramingError(APIError):
+    """The response's length is ambiguous (``Content-Length`` and chunked, or conflicting).
+
+    Not retried by default: the same server frames the same way again. The
+    connection it came on is closed, never reused.
+    """
+
+    status_code: int
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.status_code = status_code
+
+
+class CertificateVerifyError(APIConnectionError):
+    """The server's TLS certificate could not be verified. Never retried.
+
+    The message says which trust store was used and how to give the right one
+    (``verify=`` with a CA bundle, or ``SSL_CERT_FILE``).
+    """

@@ -92,3 +92,32 @@ def test_aiohttp_still_looks_proxies_up_from_the_environment(
         "aiohttp.helpers.get_env_proxy_for_url is gone: update env_proxy_for"
     )
     assert _aiohttp_internals.env_proxy_for("http://no-proxy-set.test/") == (None, None)
+
+
+def test_aiohttp_connector_keeps_the_hooks_edgee_connector_wraps() -> None:
+    # EdgeeConnector learns "reused" from TCPConnector._get and "waited for a free
+    # connection" from _wait_for_available_connection (keep-alive resend, pool timeout).
+    assert callable(getattr(aiohttp.TCPConnector, "_get", None)), (
+        "aiohttp TCPConnector._get is gone: update _aiohttp_internals.EdgeeConnector"
+    )
+    assert callable(getattr(aiohttp.TCPConnector, "_wait_for_available_connection", None)), (
+        "TCPConnector._wait_for_available_connection is gone: update EdgeeConnector"
+    )
+
+
+def test_urllib3_keeps_what_the_edgee_adapter_uses() -> None:
+    import http.client
+
+    import urllib3.connectionpool
+
+    # _InterimSkippingResponse overrides http.client's _read_status; urllib3's
+    # connections build responses with response_class; its pools get connections
+    # through _get_conn(timeout) and are made per scheme from pool_classes_by_scheme.
+    assert callable(getattr(http.client.HTTPResponse, "_read_status", None))
+    assert "response_class" in dir(urllib3.connection.HTTPConnection)
+    assert (
+        "timeout"
+        in inspect.signature(urllib3.connectionpool.HTTPConnectionPool._get_conn).parameters
+    )
+    manager = urllib3.poolmanager.PoolManager()
+    assert isinstance(getattr(manager, "pool_classes_by_scheme", None), dict)

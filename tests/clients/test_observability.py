@@ -146,8 +146,10 @@ def test_retry_events_and_hooks(make_client: Any, gateway: FakeGateway, otel: Ot
     seen: list[Any] = []
     hooks = {"request": [seen.append], "retry": [seen.append]}
     client = make_client(max_retries=2, hooks=hooks, **otel.kwargs)
-    gateway.reply_error(503, headers={"retry-after-ms": "1"})
+    # The reset first, on a fresh connection: a counted retry. (A reset on a connection
+    # reused after the 503 would be the keep-alive race, resent at once, uncounted.)
     gateway.reply_reset(after=-1)
+    gateway.reply_error(503, headers={"retry-after-ms": "1"})
     gateway.reply_text(ANSWER)
     assert client.send(MODEL, PROMPT).text == ANSWER
 
@@ -159,19 +161,19 @@ def test_retry_events_and_hooks(make_client: Any, gateway: FakeGateway, otel: Ot
         "RequestEvent",
     ]
     retries = [e for e in seen if isinstance(e, RetryEvent)]
-    assert [(r.attempt, r.reason) for r in retries] == [(1, "503"), (2, "APIConnectionError")]
-    assert retries[0].delay == pytest.approx(0.001)
+    assert [(r.attempt, r.reason) for r in retries] == [(1, "APIConnectionError"), (2, "503")]
+    assert retries[1].delay == pytest.approx(0.001)
     assert [e.attempt for e in seen if isinstance(e, RequestEvent)] == [1, 2, 3]
 
     span = otel.span()  # one span for the logical call
     events = [dict(e.attributes or {}) for e in span.events]
-    assert events[0] == {
-        "edgee.attempt": 1,
+    assert events[0]["edgee.attempt"] == 1 and events[0]["error.type"] == "APIConnectionError"
+    assert events[1] == {
+        "edgee.attempt": 2,
         "http.response.status_code": 503,
         "error.type": "503",
         "edgee.retry.delay": pytest.approx(0.001),
     }
-    assert events[1]["edgee.attempt"] == 2 and events[1]["error.type"] == "APIConnectionError"
     assert events[2] == {"edgee.attempt": 3, "http.response.status_code": 200}
     assert "error.type" not in attrs_of(span)
 

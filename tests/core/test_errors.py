@@ -315,7 +315,7 @@ def test_parse_retry_after_rejects(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["1_0", "+5", " 5", "5 5", "\u0665", "\uff15", "1e1", "0x10", "5.", "inf"]
+    "value", ["1_0", "+5", " 5", "5 5", "\u0665", "\uff15", "1e1", "0x10", "5.", "inf", "2.5"]
 )
 def test_retry_after_is_ascii_digits_or_a_date_only(value: str) -> None:
     # Python's float()/int() syntax (underscores, signs, exponents, other scripts'
@@ -323,7 +323,7 @@ def test_retry_after_is_ascii_digits_or_a_date_only(value: str) -> None:
     assert parse_retry_after({"retry-after": value}) is None
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("10", 10.0), ("2.5", 2.5), ("007", 7.0)])
+@pytest.mark.parametrize(("value", "seconds"), [("10", 10.0), ("007", 7.0)])
 def test_parse_retry_after_seconds(value: str, seconds: float) -> None:
     assert parse_retry_after({"Retry-After": value}) == seconds
 

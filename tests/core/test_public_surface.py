@@ -32,6 +32,7 @@ EDGEE = {
     # Observability (README "Observability"): hook events, global OpenTelemetry switch.
     "RequestEvent", "ResponseEvent", "RetryEvent", "StreamEndEvent", "instrument",
     "uninstrument",
+    "CertificateVerifyError", "ContentDecodingError", "FramingError",
 }  # fmt: skip
 
 ERRORS = {
@@ -43,6 +44,7 @@ ERRORS = {
     "EventTooLargeError", "IncompleteStreamError", "InternalServerError", "NotFoundError",
     "PermissionDeniedError", "RateLimitError", "StreamAPIError", "StreamError",
     "ToolArgumentsError", "UnprocessableEntityError",
+    "CertificateVerifyError", "ContentDecodingError", "FramingError",
 }  # fmt: skip
 
 

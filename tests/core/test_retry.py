@@ -136,7 +136,8 @@ def test_usage_limit_code_on_other_status_is_not_special() -> None:
 
 def test_retry_after_seconds() -> None:
     assert delay(429, {"Retry-After": "5"}) == 5.0
-    assert delay(503, {"retry-after": "2.5"}) == 2.5
+    # Retry-After is whole seconds (RFC 9110); a fraction is neither that nor a date.
+    assert delay(503, {"retry-after": "2.5"}) == delay(503, {})
     assert delay(503, {"Retry-After": "60"}) == 60.0
 
 
