@@ -11,6 +11,7 @@ medians of interleaved rounds:
 * ``own decoder``: ``resp.raw._fp.fp.read1(65536)`` (the socket's ``BufferedReader``:
   everything buffered, else one ``recv``) into ``chunked.ChunkedDecoder``; then
   ``_fp._close_conn()`` and ``release_conn()`` so the connection is reused;
+  again with ``read1(16384)`` (the SDK's parser likes pieces of about 16 KiB);
 * ``iter_lines``: ``requests`` ``iter_lines()`` (the user loop's read path).
 
 ``python benchmarks/prototypes/sync_read.py [--chunks N] [--rounds R] [--framing F]``.
@@ -19,6 +20,7 @@ medians of interleaved rounds:
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import statistics
 import sys
@@ -57,13 +59,13 @@ def _pieces_read_chunked(raw: Any) -> Iterator[bytes]:
     raw.release_conn()
 
 
-def _pieces_own(raw: Any) -> Iterator[bytes]:
+def _pieces_own(raw: Any, size: int = 65536) -> Iterator[bytes]:
     fp = raw._fp  # http.client.HTTPResponse
     read1 = fp.fp.read1  # io.BufferedReader over the socket
     decoder = ChunkedDecoder()
     feed = decoder.feed
     while not decoder.done:
-        data = read1(65536)
+        data = read1(size)
         if not data:
             raise ConnectionError("connection closed inside the chunked body")
         body = feed(data)
@@ -85,6 +87,7 @@ PATHS: dict[str, Callable[[Any], Iterator[bytes]]] = {
     "http.client read1": _pieces_httpclient,
     "urllib3 read_chunked": _pieces_read_chunked,
     "own decoder on fp.read1": _pieces_own,
+    "own decoder, read1(16384)": functools.partial(_pieces_own, size=16384),
 }
 
 
