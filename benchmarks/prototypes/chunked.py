@@ -75,23 +75,28 @@ class ChunkedDecoder:
                     raise ChunkedError(f"no CRLF after chunk data: {got!r}")
                 continue
             if not self._trailers:
-                # Fast path: whole "size CRLF data CRLF" chunks, plain hex sizes.
+                # Fast path: whole "size CRLF data CRLF" chunks; the sizes' digits are
+                # checked once per piece (int() alone would take "0x", "_", "+", " ").
+                find = data.find
+                append = out.append
+                fields = []
                 while True:
-                    nl = data.find(b"\r\n", pos)
-                    if nl < 0:
+                    nl = find(b"\r\n", pos)
+                    if nl < 0 or nl - pos > 16:
                         break
                     field = data[pos:nl]
-                    if not field.isalnum() or len(field) > 16 or b"x" in field or b"X" in field:
-                        break  # extensions, a bad size: the general path below
                     start = nl + 2
                     try:
                         stop = start + int(field, 16)
                     except ValueError:
-                        break
-                    if stop == start or data[stop : stop + 2] != b"\r\n":
+                        break  # extensions, a bad size: the general path below
+                    if stop <= start or data[stop : stop + 2] != b"\r\n":
                         break  # the last chunk, or data cut by the end of the piece
-                    out.append(data[start:stop])
+                    fields.append(field)
+                    append(data[start:stop])
                     pos = stop + 2
+                if fields and b"".join(fields).translate(None, _HEX):
+                    raise ChunkedError(f"bad chunk size among {fields!r}")
                 if pos >= end:
                     break
             nl = data.find(b"\n", pos)
