@@ -18,7 +18,7 @@ CODEGEN_FLAGS := \
 	--custom-template-dir codegen/templates \
 	--extra-template-data codegen/extra_template_data.json \
 	--custom-file-header-path codegen/header.txt \
-	--base-class edgee.models._base.WireModel \
+	--base-class edgee._convert.WireModel \
 	--base-class-map "$$(cat codegen/base_classes.json)" \
 	--formatters ruff-check ruff-format
 

@@ -26,14 +26,16 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 try:
-    from edgee._streaming import ChunkParser, StreamAccumulator
+    from edgee._streaming import NEED_DATA, ChunkParser, StreamAccumulator
+    from edgee.models import StreamChunk
 except ImportError:  # not installed: use the checkout this script lives in
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from edgee._streaming import ChunkParser, StreamAccumulator
+    from edgee._streaming import NEED_DATA, ChunkParser, StreamAccumulator
+    from edgee.models import StreamChunk
 
 EVENTS = 20_000
 PIECE = 1024
@@ -75,27 +77,32 @@ def make_stream(events: int) -> tuple[bytes, int]:
     return body.encode(), text_length
 
 
+def _chunks(pieces: list[bytes]) -> Iterator[StreamChunk]:
+    """The parser's chunks, pulled as a transport pulls them."""
+    parser = ChunkParser()
+    next_event = parser.next_event
+    rest = iter(pieces)
+    while True:
+        event = next_event()
+        if event is NEED_DATA:
+            parser.receive_data(next(rest, b""))
+        elif isinstance(event, StreamChunk):
+            yield event
+        else:
+            return
+
+
 def run_parser(pieces: list[bytes]) -> tuple[int, int]:
     """ChunkParser only; returns (chunks, -1)."""
-    parser = ChunkParser()
-    count = 0
-    for piece in pieces:
-        count += len(parser.feed(piece))
-    count += len(parser.close())
-    return count, -1
+    return sum(1 for _ in _chunks(pieces)), -1
 
 
 def run_parser_and_accumulator(pieces: list[bytes]) -> tuple[int, int]:
     """ChunkParser and StreamAccumulator; returns (chunks, accumulated text length)."""
-    parser = ChunkParser()
     accumulator = StreamAccumulator()
     add = accumulator.add
     count = 0
-    for piece in pieces:
-        for chunk in parser.feed(piece):
-            add(chunk)
-            count += 1
-    for chunk in parser.close():
+    for chunk in _chunks(pieces):
         add(chunk)
         count += 1
     response = accumulator.response()

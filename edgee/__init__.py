@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from edgee._config import EdgeeConfig, Timeout
+from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
+from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
 from edgee._version import __version__
 from edgee.errors import (
     APIConnectionError,
@@ -25,15 +26,20 @@ from edgee.errors import (
     ClientStateError,
     ConfigurationError,
     ConflictError,
+    ContentFilterFinishReasonError,
     EdgeeError,
+    EdgeeWarning,
     EventTooLargeError,
     IncompleteStreamError,
     InternalServerError,
+    LengthFinishReasonError,
     NotFoundError,
+    OutputValidationError,
     PermissionDeniedError,
     RateLimitError,
     StreamAPIError,
     StreamError,
+    StructuredOutputError,
     UnprocessableEntityError,
 )
 from edgee.models import (
@@ -69,6 +75,9 @@ if TYPE_CHECKING:
     from edgee._sync import Edgee, Stream
 
 __all__ = [
+    "API_ENDPOINT",
+    "COMPRESSION_HEADERS",
+    "DEFAULT_BASE_URL",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -85,11 +94,13 @@ __all__ = [
     "Compression",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "ContentPart",
     "CountTokensResponse",
     "Edgee",
     "EdgeeConfig",
     "EdgeeError",
+    "EdgeeWarning",
     "EventTooLargeError",
     "FunctionCall",
     "FunctionCallDelta",
@@ -99,11 +110,13 @@ __all__ = [
     "InputObject",
     "InputTokensDetails",
     "InternalServerError",
+    "LengthFinishReasonError",
     "Message",
     "Model",
     "ModelList",
     "NotFoundError",
     "OutputTokensDetails",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseMessage",
@@ -115,6 +128,7 @@ __all__ = [
     "StreamChunk",
     "StreamDelta",
     "StreamError",
+    "StructuredOutputError",
     "Timeout",
     "Tool",
     "ToolCall",

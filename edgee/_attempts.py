@@ -1,84 +1,208 @@
-"""The life of one logical request: its attempts, redirects and retry verdicts.
+"""The life of one logical request, written once: attempts, redirects, retries, bodies.
 
-Both transports run the same loop — send, then ask :class:`Attempts` what the
-outcome means — so retries, redirects, error mapping and their log lines are
-decided once, here, and only the sending and the sleeping differ.
+:func:`attempt_flow` is a generator (the shape of httpx's ``auth_flow``). It
+yields *commands* and receives their *outcomes*; a transport's ``_send`` is
+only the driver that executes them with its own HTTP library:
+
+=================  ==========================================  ===========================
+command            the driver does                             and sends back
+=================  ==========================================  ===========================
+:class:`Send`      sends ``request`` (the current response      a :class:`Head`, or the
+                   becomes this one's)                         :class:`APIConnectionError`
+:class:`ReadBody`  reads the current response's body whole     ``bytes``, or the error
+:class:`Release`   lets the current response go                ``None``
+:class:`Sleep`     sleeps ``seconds``                          ``None``
+:class:`Deliver`   returns ``(command, current response)``     (nothing: the flow is over)
+=================  ==========================================  ===========================
+
+A failed :class:`Send` or :class:`ReadBody` has already released its response
+(the driver does it, with the failure). Status classes, redirects
+(:func:`~edgee._response.follow_redirect`), retry verdicts
+(:func:`~edgee._retry.retry_delay`), which bodies are read whole, the
+exceptions raised, and the log lines are decided here only, so the two
+clients cannot disagree about them.
+
+Seams for behaviour still to come, each with one place below (``# seam:``):
+an immediate, uncounted resend after a keep-alive race; a cap and time budget
+on error bodies (``ReadBody.limit`` / ``ReadBody.budget``); skipping ``1xx``
+interim heads; and an observer told of requests sent, responses received,
+retries scheduled (``None`` by default, so free when absent).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Generator
 
+from edgee._error_mapping import error_from_response
 from edgee._logging import logger
 from edgee._request import PreparedRequest
-from edgee._response import follow_redirect
+from edgee._response import follow_redirect, reads_whole_body
 from edgee._retry import retry_delay
-from edgee.errors import APIConnectionError, error_from_response
+from edgee.errors import APIConnectionError
 
-__all__ = ["Attempts"]
+__all__ = [
+    "Deliver",
+    "Flow",
+    "Head",
+    "Outcome",
+    "ReadBody",
+    "Release",
+    "Send",
+    "Sleep",
+    "attempt_flow",
+]
 
 
-class Attempts:
-    """Tracks one request through its attempts; ``request`` is what to send next."""
+class Send:
+    """Send ``request``; reply with its :class:`Head` or the connection error."""
 
-    __slots__ = ("_started", "attempt", "redirects", "request")
+    __slots__ = ("request",)
 
     def __init__(self, request: PreparedRequest) -> None:
         self.request = request
-        self.attempt = 0  # retries made so far
-        self.redirects = 0
-        self._started = 0.0
 
-    def start(self) -> PreparedRequest:
-        """An attempt begins; returns the request to send."""
-        self._started = time.monotonic()
-        return self.request
 
-    def answered(self, status: int) -> None:
-        """A response arrived (any status)."""
-        request = self.request
-        logger.debug(
-            "%s %s -> %d in %.1f ms (attempt %d)",
-            request.method,
-            request.url,
-            status,
-            (time.monotonic() - self._started) * 1000,
-            self.attempt + 1,
-        )
+class ReadBody:
+    """Read the current response's body whole; reply with it or the connection error.
 
-    def redirected(self, status: int, headers: Mapping[str, str]) -> None:
-        """A 3xx arrived: follow it (or raise, as ``follow_redirect`` decides)."""
-        self.request = follow_redirect(self.request, status, headers, self.redirects)
-        self.redirects += 1
+    ``limit`` (bytes) and ``budget`` (seconds) bound the read when set; ``None``
+    means unbounded, today's behaviour for every body.
+    """
 
-    def failed(self, error: APIConnectionError, cause: BaseException) -> float:
-        """No response (refused, reset, timeout): the delay before retrying, or raise ``error``."""
-        request = self.request
-        logger.info(
-            "%s %s failed: %s (attempt %d)", request.method, request.url, error, self.attempt + 1
-        )
-        delay = retry_delay(
-            self.attempt, status=None, headers=None, body=None, max_retries=request.max_retries
-        )
-        if delay is None:
-            raise error from cause
-        return self._retry(delay)
+    __slots__ = ("budget", "limit")
 
-    def rejected(self, status: int, headers: Mapping[str, str], body: bytes) -> float:
-        """A 4xx/5xx arrived: the delay before retrying, or raise its exception."""
-        delay = retry_delay(
-            self.attempt,
-            status=status,
-            headers=headers,
-            body=body,
-            max_retries=self.request.max_retries,
-        )
-        if delay is None:
-            raise error_from_response(status, headers, body)
-        return self._retry(delay)
+    def __init__(self, limit: int | None = None, budget: float | None = None) -> None:
+        self.limit = limit
+        self.budget = budget
 
-    def _retry(self, delay: float) -> float:
-        logger.info("retrying %s %s in %.2f s", self.request.method, self.request.url, delay)
-        self.attempt += 1
-        return delay
+
+class Release:
+    """Let the current response (and, unless read to its end, its connection) go."""
+
+    __slots__ = ()
+
+
+class Sleep:
+    """Wait ``seconds`` before the next attempt."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Deliver:
+    """The final 2xx answer: ``status``, lower-case ``headers``, and ``body`` when read whole.
+
+    ``body`` is ``None`` for an event stream, which the caller reads from the
+    response the driver returns; when it is not, that response was released.
+    """
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes | None) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class Head:
+    """What a driver sends back for :class:`Send`: the status and lower-case headers."""
+
+    __slots__ = ("headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        self.status = status
+        self.headers = headers
+
+
+Command = Send | ReadBody | Release | Sleep | Deliver
+Outcome = Head | bytes | APIConnectionError | None
+Flow = Generator[Command, Outcome, None]
+
+# A single instance: Release carries nothing.
+_RELEASE = Release()
+
+
+def attempt_flow(request: PreparedRequest) -> Flow:
+    """The commands that carry ``request`` to its final 2xx answer, or raise its error.
+
+    Raises the :class:`~edgee.errors.APIError` that ends the request: the
+    mapped HTTP error, a refused redirect, or the last connection error.
+    """
+    attempt = 0  # retries made so far
+    redirects = 0
+    while True:
+        started = time.monotonic()
+        # seam: observer.request_sent(request) goes here.
+        sent = yield Send(request)
+        failure = sent if isinstance(sent, APIConnectionError) else None
+        delay: float | None = None
+        # seam: a keep-alive race (`failure` on a reused connection before any byte of the
+        # answer) is resent here at once, uncounted, without a Sleep.
+        if isinstance(sent, Head):
+            status, headers = sent.status, sent.headers
+            # seam: a 1xx interim head is skipped here (read the next head, same attempt).
+            logger.debug(
+                "%s %s -> %d in %.1f ms (attempt %d)",
+                request.method,
+                request.url,
+                status,
+                (time.monotonic() - started) * 1000,
+                attempt + 1,
+            )
+            # seam: observer.response_received(request, status, headers) goes here.
+            if status < 300:
+                if not reads_whole_body(request.stream, headers):
+                    yield Deliver(status, headers, None)  # an event stream: the caller reads it
+                    return
+                # Read inside the flow, so a connection lost mid-body is retried too.
+                body = yield ReadBody()
+                if isinstance(body, bytes):
+                    yield _RELEASE
+                    yield Deliver(status, headers, body)
+                    return
+                assert isinstance(body, APIConnectionError)
+                failure = body
+            elif status < 400:
+                yield _RELEASE
+                request = follow_redirect(request, status, headers, redirects)
+                redirects += 1
+                continue
+            else:
+                # seam: the error-body cap and time budget are ReadBody(limit=, budget=).
+                error_body = yield ReadBody()
+                if isinstance(error_body, bytes):
+                    yield _RELEASE
+                else:
+                    error_body = b""  # unreadable: the status says enough
+                delay = retry_delay(
+                    attempt,
+                    status=status,
+                    headers=headers,
+                    body=error_body,
+                    max_retries=request.max_retries,
+                )
+                if delay is None:
+                    raise error_from_response(status, headers, error_body)
+        if failure is not None:
+            # str(failure), not the error: a log record kept by a handler must not keep
+            # the error's traceback, and so its frames' responses, alive.
+            logger.info(
+                "%s %s failed: %s (attempt %d)",
+                request.method,
+                request.url,
+                str(failure),
+                attempt + 1,
+            )
+            delay = retry_delay(
+                attempt, status=None, headers=None, body=None, max_retries=request.max_retries
+            )
+            if delay is None:
+                raise failure
+        assert delay is not None
+        logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
+        # seam: observer.retry_scheduled(request, attempt, delay) goes here.
+        attempt += 1
+        yield Sleep(delay)

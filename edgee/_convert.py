@@ -1,59 +1,577 @@
-"""The one cattrs converter between wire JSON and the generated models.
+"""The wire codec: the two bases every model is built on, and the one cattrs converter.
 
-Three rules the stock converter does not follow, and why:
+Two kinds of model, after what code written for the official SDK does with them:
 
-* Unknown keys are kept. The gateway adds fields faster than SDKs ship;
-  dropping them would lose data, so each model keeps them in ``_extra`` and
-  writes them back in ``to_dict()``.
-* ``to_dict()`` leaves out ``None`` fields but keeps every other default
-  (``index: 0``, ``type: "function"``), which ``omit_if_default`` would drop.
-* ``str | list[ContentPart] | None`` (message content) is structured by shape.
+* :class:`DictModel`: a real ``dict`` that holds its wire JSON, with typed
+  attributes reading and writing its keys. Messages, tool calls, tools and
+  their parts are these: the official SDK handed them out (and took them) as
+  plain dicts, so ``isinstance(m, dict)``, ``json.dumps(history)``,
+  ``m == {...}``, ``"content" in m`` and ``m.items()`` must keep working, and
+  the answer's message goes back into the next request as it is.
+* :class:`WireModel`: an attrs class (responses, chunks, usage, errors); the
+  hot path of a stream structures these through compiled functions.
 
-Structure functions are generated once per class and cached by the converter,
-so the per-chunk cost is one generated call per nested object. Each class gets
-two: cattrs' own (``make_dict_structure_fn`` plus the unknown-key wrapper), the
-reference for every result and error, and a specialised one compiled from
-source here (``_make_fast_structure``) that the converter actually calls. The
-fast one takes a value as it is only where cattrs would return that very value,
-calls cattrs' hook for the field's type otherwise, and on any error starts over
-with the reference, so the two agree by construction (and
-``tests/core/test_hot_path.py`` checks it). It structures a stream chunk in
-about a third of the time.
+The converter follows three rules the stock one does not:
+
+* Unknown keys are kept (a :class:`DictModel` keeps them as keys; an attrs
+  model in ``_extra``) and written back by ``to_dict()``: the gateway adds
+  fields faster than SDKs ship.
+* ``to_dict()`` leaves out ``None`` fields the schema knows but keeps every
+  other default (``index: 0``, ``type: "function"``).
+* Unions are structured by shape (text or parts, an open enum or a string,
+  the three forms of ``tool_choice``).
+
+This module knows no generated class: it works on whatever class it is given
+(the generated module imports it, never the reverse). Structure functions are
+generated once per class: cattrs' own (``make_dict_structure_fn`` plus the
+unknown-key wrapper) is the reference for every result and error, and a
+specialised one compiled from source (``_make_fast_structure``) is the one the
+converter calls. The fast one takes a value as it is only where cattrs would
+return that very value, calls cattrs' hook for the field's type otherwise,
+and on any error starts over with the reference, so the two agree by
+construction (``tests/core/test_hot_path.py`` checks it).
 """
 
 from __future__ import annotations
 
 import enum
+import inspect
 import linecache
+import sys
 import types
 import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from edgee.models import _generated as g
-from edgee.models._base import OpenEnum, WireModel
+if TYPE_CHECKING:
+    from typing_extensions import Self, dataclass_transform
+elif sys.version_info >= (3, 11):
+    from typing import Self, dataclass_transform
+else:  # cattrs depends on typing_extensions, so it is always there
+    from typing_extensions import Self, dataclass_transform
 
-__all__ = ["converter", "structure", "unstructure"]
+__all__ = [
+    "DictModel",
+    "OpenEnum",
+    "WireModel",
+    "coerce_dict_fields",
+    "converter",
+    "structure",
+    "unstructure",
+    "wire_field",
+]
 
 T = TypeVar("T")
+_W = TypeVar("_W", bound="WireModel")
 
 converter = cattrs.Converter()
+
+
+class OpenEnum(str, enum.Enum):
+    """A string enum that keeps values it does not know.
+
+    The gateway may send a role or finish reason this SDK has never heard of;
+    instead of failing, ``Role("moderator")`` returns a pseudo-member that
+    compares equal to ``"moderator"`` and writes back as it came.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+# --------------------------------------------------------------------------------------
+# attrs models
 
 
 def _wire_name(a: attrs.Attribute[Any]) -> str:
     return str(a.metadata.get("wire", a.name))
 
 
-def _content(value: Any, _: Any) -> str | list[g.ContentPart] | None:
-    if value is None or isinstance(value, str):
+_WIRE_NAMES: dict[type, dict[str, str]] = {}
+
+
+def _wire_names(cls: type) -> dict[str, str]:
+    """Map each wire (JSON) key of an attrs model to its attribute name."""
+    names = _WIRE_NAMES.get(cls)
+    if names is None:
+        names = {_wire_name(a): a.name for a in attrs.fields(cls) if a.name != "_extra"}
+        _WIRE_NAMES[cls] = names
+    return names
+
+
+class WireModel:
+    """Base of the generated attrs models: conversion and read-only dict-style access.
+
+    Dict-style reads (``chunk["choices"]``, ``usage.get("total_tokens")``)
+    serve code written against plain JSON. A known key whose value is ``None``
+    reads as ``None``; keys the schema does not know are served from
+    :attr:`extra`.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _extra: dict[str, Any] | None
+
+    @classmethod
+    def from_dict(cls: type[_W], data: Mapping[str, Any]) -> _W:
+        """Build the model from wire JSON (a dict as ``json.loads`` returns it)."""
+        try:
+            return converter.structure(data, cls)
+        except Exception as exc:  # cattrs raises several types, some grouping others
+            raise ValueError(f"invalid {cls.__name__}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire JSON of the model; ``None`` fields are left out."""
+        result: dict[str, Any] = converter.unstructure(self)
+        return result
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """JSON keys the schema does not know, as received (a copy)."""
+        return dict(self._extra) if self._extra else {}
+
+    def __getitem__(self, key: str) -> Any:
+        name = _wire_names(type(self)).get(key)
+        if name is not None:
+            return getattr(self, name)
+        if self._extra and key in self._extra:
+            return self._extra[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Like ``dict.get``: the value of ``key``, or ``default`` when absent or ``None``."""
+        try:
+            value = self[key]
+        except KeyError:
+            return default
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def keys(self) -> list[str]:
+        """The wire keys that have a value, as ``to_dict()`` would write them."""
+        names = _wire_names(type(self))
+        keys = [k for k, n in names.items() if getattr(self, n) is not None]
+        if self._extra:
+            keys.extend(k for k in self._extra if k not in names)
+        return keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+
+# --------------------------------------------------------------------------------------
+# dict models
+
+
+class _Unset:
+    """The default of a constructor argument that was not given (the key stays absent)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()
+
+
+class _FieldSpec:
+    __slots__ = ("absent", "wire")
+
+    def __init__(self, absent: Any, wire: str | None) -> None:
+        self.absent = absent
+        self.wire = wire
+
+
+def wire_field(*, absent: Any = None, wire: str | None = None) -> Any:
+    """A field the constructor requires that reads as ``absent`` when the JSON lacks it.
+
+    ``Tool(type, function)`` takes both, as the official SDK's dataclass did,
+    yet ``Tool(function=...)`` and a tool JSON without ``"type"`` still mean
+    ``"function"``. ``wire`` names the JSON key when it is not the field's name.
+    """
+    return _FieldSpec(absent, wire)
+
+
+# What a field holds, decided once per class from its resolved annotation.
+_PLAIN, _ENUM, _MODEL, _MODELS, _TEXT_OR_MODELS = range(5)
+
+
+class _Key:
+    """A typed attribute of a :class:`DictModel`: reads and writes one key of the dict."""
+
+    __slots__ = ("absent", "default", "elem", "kind", "name", "owner", "wire")
+
+    def __init__(self, name: str, wire: str, default: Any, absent: Any) -> None:
+        self.name = name
+        self.wire = wire
+        self.default = default  # the constructor's default, _UNSET when required
+        self.absent = absent  # what a read of a missing key returns
+        self.kind = -1  # resolved on first use: annotations are strings until then
+        self.elem: Any = None
+        self.owner: Any = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+
+    def _resolve(self) -> None:
+        _resolve_keys(self.owner)
+
+    @typing.overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Key: ...
+    @typing.overload
+    def __get__(self, obj: DictModel, owner: type | None = None) -> Any: ...
+    def __get__(self, obj: DictModel | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = dict.get(obj, self.wire, _UNSET)
+        if value is _UNSET:
+            return self.absent
+        kind = self.kind
+        if kind < 0:
+            self._resolve()
+            kind = self.kind
+        if kind == _PLAIN or value is None:
+            return value
+        elem = self.elem
+        if kind == _MODEL and isinstance(value, elem):
+            return value
+        if kind == _MODELS and type(value) is list:
+            for item in value:
+                if not isinstance(item, elem):
+                    break
+            else:
+                return value
+        try:
+            fixed = self._read(value, kind)
+        except (TypeError, ValueError):
+            return value  # not the declared shape: the raw JSON, never an error on read
+        if fixed is not value and kind != _ENUM:
+            dict.__setitem__(obj, self.wire, fixed)  # values written by item assignment
+        return fixed
+
+    def _read(self, value: Any, kind: int) -> Any:
+        elem = self.elem
+        if kind == _ENUM:
+            return elem(value) if isinstance(value, str) else value
+        if kind == _MODEL:
+            return value if isinstance(value, elem) else elem._structure(value)
+        if kind == _TEXT_OR_MODELS and isinstance(value, str):
+            return value
+        if type(value) is list:
+            for i, item in enumerate(value):  # fixed in place: the list is the model's
+                if not isinstance(item, elem):
+                    value[i] = elem._structure(item)
         return value
-    if isinstance(value, list):
-        return [converter.structure(p, g.ContentPart) for p in value]
-    raise TypeError(f"content must be a string or a list of parts, not {type(value).__name__}")
+
+    def __set__(self, obj: DictModel, value: Any) -> None:
+        dict.__setitem__(obj, self.wire, self.incoming(value))
+
+    def __delete__(self, obj: DictModel) -> None:
+        dict.pop(obj, self.wire, None)
+
+    def incoming(self, value: Any) -> Any:
+        """A value given to the constructor or an attribute, as the dict stores it."""
+        if self.kind < 0:
+            self._resolve()
+        kind = self.kind
+        if kind == _PLAIN or value is None:
+            return value
+        elem = self.elem
+        if kind == _ENUM:
+            return value.value if isinstance(value, enum.Enum) else value
+        if kind == _MODEL:
+            return value if isinstance(value, elem) else elem._structure(value, self._where())
+        if kind == _TEXT_OR_MODELS and isinstance(value, str):
+            return value
+        if isinstance(value, (list, tuple)):
+            if type(value) is list and all(isinstance(x, elem) for x in value):
+                return value  # kept as given, like a dataclass field
+            where = self._where()
+            return [x if isinstance(x, elem) else elem._structure(x, where) for x in value]
+        want = "a string or a list" if kind == _TEXT_OR_MODELS else "a list"
+        raise TypeError(f"{self._where()} must be {want}, not {type(value).__name__}")
+
+    def from_wire(self, value: Any) -> Any:
+        """A value of parsed JSON, with the models inside it built."""
+        kind = self.kind
+        elem = self.elem
+        if kind == _ENUM:
+            if not isinstance(value, str):
+                raise TypeError(f"{self._where()} must be a string, not {type(value).__name__}")
+            return value
+        if kind == _MODEL:
+            return elem._structure(value, self._where())
+        if kind == _TEXT_OR_MODELS and isinstance(value, str):
+            return value
+        if type(value) is not list:
+            want = "a string or a list" if kind == _TEXT_OR_MODELS else "a list"
+            raise TypeError(f"{self._where()} must be {want}, not {type(value).__name__}")
+        where = self._where()
+        return [elem._structure(x, f"{where}[{i}]") for i, x in enumerate(value)]
+
+    def _where(self) -> str:
+        return f"{self.owner.__name__}.{self.name}"
+
+
+def _none_stripped(tp: Any) -> list[Any]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(tp) if a is not type(None)]
+    return [tp]
+
+
+def _is_open_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, OpenEnum)
+
+
+def _enum_of(args: list[Any]) -> Any:
+    """``E`` for ``E`` or ``E | str`` (an open enum that also takes plain strings)."""
+    enums = [a for a in args if _is_open_enum(a)]
+    if len(enums) == 1 and all(a is str or a is enums[0] for a in args):
+        return enums[0]
+    return None
+
+
+def _is_dict_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, DictModel)
+
+
+def _list_of_dict_models(tp: Any) -> Any:
+    if typing.get_origin(tp) is list:
+        (elem,) = typing.get_args(tp) or (Any,)
+        if _is_dict_model(elem):
+            return elem
+    return None
+
+
+def _resolve_keys(cls: type[DictModel]) -> None:
+    """Decide the kind of each key of ``cls`` from its annotations (once per class)."""
+    hints = typing.get_type_hints(cls)
+    nested = []
+    for key in cls._keys_:
+        args = _none_stripped(hints[key.name])
+        enum_type = _enum_of(args)
+        if enum_type is not None:
+            key.kind, key.elem = _ENUM, enum_type
+        elif len(args) == 1 and _is_dict_model(args[0]):
+            key.kind, key.elem = _MODEL, args[0]
+        elif len(args) == 1 and _list_of_dict_models(args[0]) is not None:
+            key.kind, key.elem = _MODELS, _list_of_dict_models(args[0])
+        elif len(args) == 2 and str in args:
+            other = args[1] if args[0] is str else args[0]
+            elem = _list_of_dict_models(other)
+            if elem is not None:
+                key.kind, key.elem = _TEXT_OR_MODELS, elem
+            else:
+                key.kind = _PLAIN
+        else:
+            key.kind = _PLAIN
+        if key.kind != _PLAIN:
+            nested.append(key)
+    type.__setattr__(cls, "_nested_", tuple(nested))
+
+
+@dataclass_transform(field_specifiers=(wire_field,))
+class DictModel(dict[str, Any]):
+    """Base of the generated dict models: a ``dict`` of wire JSON with typed attributes.
+
+    ``message.content`` reads ``message["content"]`` (``None`` when absent),
+    ``message.content = "x"`` writes it, nested objects are models too
+    (``response.message.tool_calls[0].function.name``), and the dict itself is
+    the wire JSON: ``json.dumps(message)`` needs no help, and keys the schema
+    does not know stay where they came. The constructor takes the fields in
+    declaration order and stores the ones it is given (``None`` included);
+    leaving one out leaves the key out.
+    """
+
+    __slots__ = ()
+
+    _keys_: ClassVar[tuple[_Key, ...]] = ()
+    _nested_: ClassVar[tuple[_Key, ...]] = ()
+    _known_: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = inspect.get_annotations(cls)  # this class's own, as strings (PEP 563)
+        if not own:
+            return  # a behaviour mixin: no fields of its own
+        keys = list(cls._keys_)
+        for name, hint in own.items():
+            if isinstance(hint, str) and hint.startswith("ClassVar"):
+                continue
+            value = cls.__dict__.get(name, _UNSET)
+            absent = None
+            wire = name
+            if isinstance(value, _FieldSpec):
+                absent, wire = value.absent, value.wire or name
+                default = _UNSET
+            else:
+                default = value
+                absent = None if value is _UNSET else value
+            key = _Key(name, wire, default, absent)
+            type.__setattr__(cls, name, key)
+            key.__set_name__(cls, name)
+            keys.append(key)
+        type.__setattr__(cls, "_keys_", tuple(keys))
+        type.__setattr__(cls, "_known_", frozenset(k.wire for k in keys))
+        type.__setattr__(cls, "__init__", _make_init(cls, keys))
+
+    @classmethod
+    def _structure(cls, data: Any, where: str | None = None) -> Self:
+        """Build the model from parsed JSON (a copy of ``data``, nested models built)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"{where or cls.__name__} must be a JSON object, not {type(data).__name__}"
+            )
+        nested = cls._nested_
+        if cls._keys_ and nested == () and cls._keys_[0].kind < 0:
+            _resolve_keys(cls)
+            nested = cls._nested_
+        obj = dict.__new__(cls)
+        dict.update(obj, data)
+        for key in nested:
+            value = dict.get(obj, key.wire)
+            if value is not None:
+                dict.__setitem__(obj, key.wire, key.from_wire(value))
+        return obj
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Build the model from wire JSON (a dict as ``json.loads`` returns it)."""
+        try:
+            return cls._structure(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"invalid {cls.__name__}: {exc}") from exc
+
+    @classmethod
+    def coerce(cls, value: Mapping[str, Any]) -> Self:
+        """``value`` itself when it is already this model, else the model built from it."""
+        return value if isinstance(value, cls) else cls._structure(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON as plain dicts; known fields that are ``None`` are left out."""
+        known = self._known_
+        return {k: _plain(v) for k, v in self.items() if v is not None or k not in known}
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The keys the schema does not know, as received (a copy)."""
+        known = self._known_
+        return {k: v for k, v in self.items() if k not in known}
+
+    def copy(self) -> Self:
+        """A shallow copy of the same model type (``dict(m)`` gives a plain dict)."""
+        new = dict.__new__(type(self))
+        dict.update(new, self)
+        return new
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, DictModel):
+        return value.to_dict()
+    if isinstance(value, WireModel):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _make_init(cls: type, keys: list[_Key]) -> Callable[..., None]:
+    """Compile the constructor: positional in declaration order, like a dataclass."""
+    names: dict[str, Any] = {"_U": _UNSET, "_set": dict.__setitem__}
+    params: list[str] = []
+    body: list[str] = []
+    defaulted = False
+    for i, key in enumerate(keys):
+        names[f"k{i}"] = key
+        arg = key.name
+        required = key.default is _UNSET
+        if required and not defaulted and isinstance(key.absent, type(None)):
+            params.append(arg)
+            body.append(f"    _set(self, {key.wire!r}, k{i}.incoming({arg}))")
+            continue
+        defaulted = True
+        params.append(f"{arg}=_U")
+        if required:
+            if key.absent is None:
+                body.append(f"    if {arg} is _U:")
+                message = f"{cls.__name__}() missing required argument: {arg!r}"
+                body.append(f"        raise TypeError({message!r})")
+            else:
+                names[f"a{i}"] = key.absent
+                body.append(f"    if {arg} is _U:")
+                body.append(f"        {arg} = a{i}")
+            body.append(f"    _set(self, {key.wire!r}, k{i}.incoming({arg}))")
+        elif key.default is None:
+            body.append(f"    if {arg} is not _U:")
+            body.append(f"        _set(self, {key.wire!r}, k{i}.incoming({arg}))")
+        else:
+            names[f"d{i}"] = key.default
+            body.append(
+                f"    _set(self, {key.wire!r}, k{i}.incoming(d{i} if {arg} is _U else {arg}))"
+            )
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    filename = f"<edgee dict model {cls.__module__}.{cls.__qualname__}.__init__>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), names)
+    init: Callable[..., None] = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = f"Build a {cls.__name__} from its fields, in the schema's order."
+    return init
+
+
+_DICT_FIELDS: dict[type, tuple[tuple[str, type[DictModel]], ...]] = {}
+
+
+def coerce_dict_fields(obj: WireModel) -> None:
+    """Turn plain mappings held by ``obj``'s dict-model fields into those models.
+
+    ``Choice(0, {"role": "assistant", "content": "hi"}, "stop")`` is how the
+    official SDK's dataclass was built; the message must still be a
+    ``ResponseMessage`` with typed attributes afterwards.
+    """
+    cls: Any = type(obj)
+    plan = _DICT_FIELDS.get(cls)
+    if plan is None:
+        attrs.resolve_types(cls)
+        plan = tuple(
+            (a.name, inner)
+            for a in attrs.fields(cls)
+            for inner in [_optional_of(a.type)[0]]
+            if _is_dict_model(inner)
+        )
+        _DICT_FIELDS[cls] = plan
+    for name, model in plan:
+        value = getattr(obj, name)
+        if value is not None and not isinstance(value, model):
+            object.__setattr__(obj, name, model._structure(value, f"{cls.__name__}.{name}"))
+
+
+# --------------------------------------------------------------------------------------
+# The converter: attrs models, with unknown keys kept
 
 
 def _any_json(value: Any, _: Any) -> Any:
@@ -103,12 +621,16 @@ _BUILDING: set[type[Any]] = set()
 
 
 def _optional_of(tp: Any) -> tuple[Any, bool]:
-    """``(X, True)`` for ``X | None``, else ``(tp, False)``."""
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(tp)) == 2:
-            return args[0], True
-    return tp, False
+    """``(X, True)`` for ``X | None``, else ``(tp, False)``; ``E | str`` counts as ``E``."""
+    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else ()
+    if not args:
+        return tp, False
+    rest = [a for a in args if a is not type(None)]
+    enum_type = _enum_of(rest)
+    inner = enum_type if enum_type is not None else (rest[0] if len(rest) == 1 else tp)
+    if inner is tp:
+        return tp, False
+    return inner, len(rest) < len(args)
 
 
 def _model_hook(model: type[Any]) -> Callable[..., Any]:
@@ -290,22 +812,149 @@ def _make_unstructure(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return unstructure_model
 
 
+def _is_attrs_model(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, WireModel) and attrs.has(cls)
+
+
+def _is_model(cls: Any) -> bool:
+    """Whether ``cls`` is structured by a model hook (attrs or dict model)."""
+    return _is_attrs_model(cls) or _is_dict_model(cls)
+
+
+def _structure_dict_model(cls: type[DictModel]) -> Callable[[Any, Any], Any]:
+    build = cls._structure
+
+    def structure_dict_model(data: Any, _: Any) -> Any:
+        return build(data)
+
+    return structure_dict_model
+
+
+def _unstructure_dict_model(obj: DictModel) -> dict[str, Any]:
+    return obj.to_dict()
+
+
+# --- unions, structured by shape
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return typing.get_args(tp)
+    return ()
+
+
+def _is_enum_union(tp: Any) -> bool:
+    """``E | str`` or ``E | str | None`` for an open enum ``E``."""
+    args = [a for a in _union_args(tp) if a is not type(None)]
+    return len(args) > 1 and _enum_of(args) is not None
+
+
+def _structure_enum_union(tp: Any) -> Callable[[Any, Any], Any]:
+    enum_type = _enum_of([a for a in _union_args(tp) if a is not type(None)])
+    nullable = type(None) in _union_args(tp)
+
+    def structure_enum(value: Any, _: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, not {type(value).__name__}")
+        return enum_type(value)
+
+    return structure_enum
+
+
+def _json_scalar_or_container(tp: Any) -> bool:
+    if tp in (str, int, float, bool, type(None)) or tp is Any:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        return True
+    if origin is list:
+        return all(_json_scalar_or_container(a) for a in typing.get_args(tp))
+    return False
+
+
+def _is_json_union(tp: Any) -> bool:
+    """A union of plain JSON types (``str | dict[str, Any]``, ``str | list[str]``): kept as sent."""
+    args = _union_args(tp)
+    if len([a for a in args if a is not type(None)]) < 2:
+        return False  # ``int | None`` is cattrs' own (it turns "7" into 7)
+    return not _is_enum_union(tp) and all(map(_json_scalar_or_container, args))
+
+
+def _is_shape_union(tp: Any) -> bool:
+    """A union holding models, enums or lists of models: structured by the value's shape."""
+    args = _union_args(tp)
+    if not args or _is_enum_union(tp) or _is_json_union(tp):
+        return False
+    return any(
+        _is_model(a) or _is_open_enum(a) or _list_of_dict_models(a) is not None for a in args
+    )
+
+
+def _required_wire_keys(model: type[Any]) -> frozenset[str]:
+    if _is_dict_model(model):
+        return frozenset(k.wire for k in model._keys_ if k.default is _UNSET and k.absent is None)
+    return frozenset(_wire_name(a) for a in attrs.fields(model) if a.default is attrs.NOTHING)
+
+
+def _known_wire_keys(model: type[Any]) -> frozenset[str]:
+    if _is_dict_model(model):
+        known: frozenset[str] = model._known_
+        return known
+    return frozenset(_wire_name(a) for a in attrs.fields(model) if a.name != "_extra")
+
+
+def _structure_shape_union(tp: Any) -> Callable[[Any, Any], Any]:
+    """Text or parts, a string or one of several objects (``tool_choice``'s three forms).
+
+    A string goes to the union's enum (or stays a string); a list to its list
+    of models; an object to the model whose required keys it has and whose
+    known keys cover most of it (``{"type": "auto"}`` is the typed mode,
+    ``{"type": "function", "function": ...}`` the named function).
+    """
+    args = _union_args(tp)
+    nullable = type(None) in args
+    enum_type = _enum_of([a for a in args if a is str or _is_open_enum(a)])
+    takes_str = str in args
+    lists = [_list_of_dict_models(a) for a in args if _list_of_dict_models(a) is not None]
+    models = [a for a in args if _is_model(a)]
+
+    def structure_union(value: Any, _: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if isinstance(value, str):
+            if enum_type is not None:
+                return enum_type(value)
+            if takes_str:
+                return value
+        elif isinstance(value, list) and lists:
+            return [lists[0]._structure(x) for x in value]
+        elif isinstance(value, dict) and models:
+            keys = value.keys()
+            fits = [m for m in models if _required_wire_keys(m) <= keys]
+            if fits:
+                best = min(fits, key=lambda m: len(keys - _known_wire_keys(m)))
+                return converter.structure(value, best)
+        raise TypeError(f"{type(value).__name__} is not one of {tp}")
+
+    return structure_union
+
+
 def _enum_value(member: OpenEnum) -> str:
     return str(member.value)
 
 
-def _is_model(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, WireModel) and attrs.has(cls)
-
-
-converter.register_structure_hook(str | list[g.ContentPart] | None, _content)
-converter.register_structure_hook(str | dict[str, Any] | None, _any_json)
-converter.register_structure_hook(str | int | None, _any_json)
 # A predicate, not register_structure_hook(Any, ...): on Python 3.10 typing.Any
 # is not a class and cattrs' singledispatch refuses it.
 converter.register_structure_hook_func(lambda tp: tp is Any, _any_json)
-converter.register_structure_hook_factory(_is_model, _make_structure)
-converter.register_unstructure_hook_factory(_is_model, _make_unstructure)
+converter.register_structure_hook_func(_is_json_union, _any_json)
+converter.register_structure_hook_factory(_is_enum_union, _structure_enum_union)
+converter.register_structure_hook_factory(_is_shape_union, _structure_shape_union)
+converter.register_structure_hook_factory(_is_attrs_model, _make_structure)
+converter.register_unstructure_hook_factory(_is_attrs_model, _make_unstructure)
+converter.register_structure_hook_factory(_is_dict_model, _structure_dict_model)
+converter.register_unstructure_hook_func(_is_dict_model, _unstructure_dict_model)
 # An open enum is a str subclass: without this hook cattrs would pass the
 # member through and to_dict() would hold enum objects instead of strings.
 converter.register_unstructure_hook(OpenEnum, _enum_value)

@@ -17,15 +17,10 @@ from typing import TypeVar
 import attrs
 
 from edgee._convert import converter
+from edgee._error_mapping import error_from_response, html_summary, is_error_envelope
 from edgee._logging import logger
 from edgee._request import PreparedRequest
-from edgee.errors import (
-    APIResponseValidationError,
-    APIStatusError,
-    error_from_response,
-    html_summary,
-    is_error_envelope,
-)
+from edgee.errors import APIResponseValidationError, APIStatusError
 from edgee.models import (
     FunctionCallDelta,
     SendResponse,
@@ -41,7 +36,6 @@ __all__ = [
     "attach_headers",
     "chunk_from_completion",
     "follow_redirect",
-    "lower_headers",
     "parse_completion",
     "parse_json",
     "reads_whole_body",
@@ -58,11 +52,6 @@ _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 T = TypeVar("T")
-
-
-def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A plain dict of the headers with lower-case names (HTTP names are case-insensitive)."""
-    return {k.lower(): v for k, v in headers.items()}
 
 
 def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendResponse:

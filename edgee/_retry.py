@@ -26,7 +26,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 
-from edgee.errors import _error_fields, decode_body, parse_retry_after
+from edgee._error_mapping import decode_body, error_fields
+from edgee._headers import lower_headers, parse_retry_after
 
 __all__ = [
     "INITIAL_DELAY",
@@ -67,7 +68,7 @@ def _should_retry_header(headers: Mapping[str, str]) -> bool | None:
 def _is_usage_limit(body: bytes | None) -> bool:
     if not body:
         return False
-    _message, _type, code, _param = _error_fields(decode_body(body))
+    _message, _type, code, _param = error_fields(decode_body(body))
     return code == _USAGE_LIMIT_CODE
 
 
@@ -113,7 +114,7 @@ def retry_delay(
     """
     if attempt >= max_retries:
         return None
-    lowered = {k.lower(): v for k, v in headers.items()} if headers else {}
+    lowered = lower_headers(headers) if headers else {}
     server_wait = parse_retry_after(lowered) if lowered else None
     if not _is_retryable(status, lowered, body, server_wait):
         return None

@@ -2,10 +2,11 @@
 
 Sans-IO, shared by both transports:
 
-* :class:`ChunkParser` is the per-stream state machine. Bytes go in
-  (through :class:`~edgee.sse.SSEDecoder`), :class:`StreamChunk` objects come
-  out; ``[DONE]`` ends it; an error event, a payload that is not a chunk, or an
-  end of input that comes too early raise the matching :class:`StreamError`.
+* :class:`ChunkParser` is the per-stream pull parser. Bytes go in
+  (through :class:`~edgee.sse.SSEDecoder`); :class:`StreamChunk` objects,
+  :data:`NEED_DATA` or :data:`DONE` come out; an error event, a payload that is
+  not a chunk, or an end of input that comes too early raise the matching
+  :class:`StreamError`.
 * :class:`StreamAccumulator` folds chunks into the :class:`SendResponse` that
   ``final_response()`` returns.
 
@@ -16,16 +17,20 @@ event, nothing else that allocates.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, cast
 
 from edgee._convert import converter
+from edgee._error_mapping import stream_error_from_payload
+from edgee._response import attach_headers, chunk_from_completion
 from edgee.errors import (
+    APIConnectionError,
+    APITimeoutError,
     ChunkDecodeError,
     IncompleteStreamError,
     StreamAPIError,
     StreamError,
-    stream_error_from_payload,
 )
 from edgee.models import (
     Choice,
@@ -38,9 +43,26 @@ from edgee.models import (
 )
 from edgee.sse import ServerSentEvent, SSEDecoder
 
-__all__ = ["DONE", "ChunkParser", "StreamAccumulator"]
+__all__ = [
+    "DONE",
+    "DRAIN_LIMIT",
+    "NEED_DATA",
+    "READ_SIZE",
+    "ChunkParser",
+    "StreamAccumulator",
+    "StreamState",
+    "StreamView",
+]
 
-DONE = "[DONE]"
+# Bytes a transport asks of the body per read (both return as soon as any arrive).
+# 16 KiB (about 65 chunks) keeps the chunks parsed per read, and so the objects
+# alive at once, few: larger reads cost more CPU per chunk (benchmarks/).
+READ_SIZE = 16 * 1024
+# The drain policy: after [DONE], read at most this much to reach the end of the
+# body so the connection can go back to the pool; a longer tail means close it.
+DRAIN_LIMIT = 64 * 1024
+
+_DONE_DATA = "[DONE]"
 
 _structure_chunk = converter.get_structure_hook(StreamChunk)
 _loads = json.loads
@@ -51,136 +73,207 @@ _loads = json.loads
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
-class ChunkParser:
-    """Turns the bytes of one chat-completions stream into :class:`StreamChunk` objects.
+class _Marker:
+    """A named singleton handed out by :meth:`ChunkParser.next_event`."""
 
-    ``feed(bytes)`` returns the chunks the bytes completed; after ``[DONE]``
-    :attr:`done` is true and later input is ignored. ``close()`` is called at
-    end of input and raises :class:`IncompleteStreamError` when the stream was
-    cut before ``[DONE]`` while some choice had not finished.
+    __slots__ = ("name",)
 
-    An error met after some chunks of the same piece is held back: those
-    chunks are returned first and the error is raised by the next ``feed()``
-    or ``close()``, so no chunk is lost and every split of the bytes gives the
-    same chunks.
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: :meth:`ChunkParser.next_event`: give :meth:`ChunkParser.receive_data` more bytes.
+NEED_DATA = _Marker("NEED_DATA")
+#: :meth:`ChunkParser.next_event`: the stream is complete; the rest of the body is not needed.
+DONE = _Marker("DONE")
+
+
+class _State:
+    """What a :class:`ChunkParser` knows; its event generator holds this, not the parser.
+
+    So the parser and its generator form no reference cycle: a stream dropped
+    after ``break`` frees its buffers at once, by reference counting.
     """
 
     __slots__ = (
-        "_decoder",
-        "_finished",
-        "_pending_error",
-        "_seen",
         "chunks_received",
+        "decoder",
         "done",
+        "ended",
+        "error",
+        "events",
+        "finished",
+        "lost",
         "request_id",
+        "seen",
     )
+
+    def __init__(self, decoder: SSEDecoder, request_id: str | None) -> None:
+        self.decoder = decoder
+        self.request_id = request_id
+        self.events: Sequence[ServerSentEvent | str] = ()  # decoded, not yet interpreted
+        self.ended = False  # end of input, or connection lost
+        self.lost: BaseException | None = None  # why the connection was lost
+        self.error: StreamError | None = None  # to raise once the events before it are out
+        self.done = False
+        self.chunks_received = 0
+        self.seen: set[int] = set()
+        self.finished: set[int] = set()
+
+
+class ChunkParser:
+    """The pull parser of one chat-completions stream (sans-IO, like h11's connection).
+
+    Bytes go in, events come out:
+
+    * :meth:`receive_data` takes the next piece of the body; ``b""`` means the
+      body ended. :meth:`connection_lost` says the connection failed instead.
+    * :meth:`next_event` returns the next :class:`StreamChunk`, or
+      :data:`NEED_DATA` (feed more bytes), or :data:`DONE` (``[DONE]`` arrived,
+      or the body ended with every choice finished), or raises the
+      :class:`StreamError` the stream met: an error event, a payload that is
+      not a chunk, an event over the size limit, an end before ``[DONE]``.
+
+    Errors met by :meth:`receive_data` are held back until the chunks decoded
+    before them have been taken, so no chunk is lost and every split of the
+    bytes gives the same chunks, then the same error. An error is sticky:
+    every later :meth:`next_event` raises it again. A transport's read loop
+    is only "next_event; on NEED_DATA read and receive" (see ``_sync.py``).
+
+    The per-chunk work (one JSON scan, one structure call) runs inside
+    :meth:`next_event`, which is a generator's ``__next__``: one resume per
+    chunk, nothing else.
+    """
+
+    __slots__ = ("__weakref__", "_state", "next_event")
 
     def __init__(
         self, *, request_id: str | None = None, max_event_bytes: int | None = None
     ) -> None:
-        self._decoder = (
+        decoder = (
             SSEDecoder() if max_event_bytes is None else SSEDecoder(max_event_bytes=max_event_bytes)
         )
-        self.request_id = request_id
-        self.done = False
-        self.chunks_received = 0
-        self._seen: set[int] = set()
-        self._finished: set[int] = set()
-        self._pending_error: StreamError | None = None
+        self._state = state = _State(decoder, request_id)
+        self.next_event: Callable[[], StreamChunk | _Marker] = _events(
+            state, weakref.ref(self)
+        ).__next__
 
-    def _raise_pending(self) -> None:
-        error = self._pending_error
-        if error is not None:
-            self._pending_error = None
-            raise error
+    @property
+    def request_id(self) -> str | None:
+        """The ``x-request-id`` every error of this stream carries."""
+        return self._state.request_id
 
-    def raise_pending(self) -> None:
-        """Raise the error held back by the last :meth:`feed`, if any.
+    @property
+    def decoder(self) -> SSEDecoder:
+        """The stream's SSE decoder, for inspection (its buffers, ``last_event_id``)."""
+        return self._state.decoder
 
-        A transport calls it after delivering that feed's chunks, so the error
-        surfaces at once instead of waiting for more bytes. That includes a size
-        error the SSE decoder held back after the events it returned.
+    @property
+    def done(self) -> bool:
+        """``[DONE]`` arrived: later input is ignored."""
+        return self._state.done
+
+    @property
+    def chunks_received(self) -> int:
+        """Chunks handed out so far."""
+        return self._state.chunks_received
+
+    def receive_data(self, data: bytes) -> None:
+        """The next piece of the body; ``b""`` when the body ended.
+
+        Decodes the bytes into events at once (the JSON waits for
+        :meth:`next_event`). Ignored after the stream is over.
         """
-        self._raise_pending()
-        if self._decoder._failed and not self.done:
-            try:
-                self._decoder.feed_messages(b"")  # a failed decoder raises its error again
-            except StreamError as exc:
-                exc.request_id = self.request_id
-                raise
-
-    def connection_lost(self, exc: BaseException) -> list[StreamChunk]:
-        """End of input because the connection failed: :meth:`close`, naming the cause.
-
-        Returns the last chunks when the stream was complete anyway (every
-        choice finished); otherwise raises :class:`IncompleteStreamError`
-        chained to ``exc``.
-        """
+        state = self._state
+        if state.ended or state.done or state.error is not None:
+            return
         try:
-            return self.close()
-        except IncompleteStreamError as incomplete:
-            incomplete.message = f"{incomplete.message} (connection lost: {exc})"
-            incomplete.args = (incomplete.message,)
-            raise incomplete from exc
-
-    def feed(self, data: bytes) -> list[StreamChunk]:
-        """Consume a piece of the body; return the chunks it completed."""
-        return list(self.iter_feed(data))
-
-    def iter_feed(self, data: bytes) -> Iterator[StreamChunk]:
-        """:meth:`feed`, lazily: each chunk is parsed when the iterator reaches it.
-
-        The bytes are decoded into events now (a size error raises here); the
-        JSON parse and structure of each chunk wait until it is taken. So the
-        first chunk of a burst is handed over before the rest is parsed, and
-        only the chunk in hand is alive, not the whole burst's. An error met
-        after some chunks ends the iteration and is held back, as with feed().
-        The transports use this; take every chunk before the next call.
-        """
-        self._raise_pending()
-        if self.done:
-            return iter(())
-        try:
-            events = self._decoder.feed_messages(data)
+            if data:
+                events = state.decoder.feed_messages(data)
+                if events:
+                    state.events = [*state.events, *events] if state.events else events
+            else:
+                state.ended = True
+                state.decoder.close()
         except StreamError as exc:
-            exc.request_id = self.request_id
-            raise
-        return self._chunks(events) if events else iter(())
+            state.error = _tagged(exc, state.request_id)
 
-    def close(self) -> list[StreamChunk]:
-        """End of input: flush, then raise if the stream ended too early."""
-        self._raise_pending()
-        chunks: list[StreamChunk] = []
-        if not self.done:
-            try:
-                events = self._decoder.close()
-            except StreamError as exc:
-                exc.request_id = self.request_id
-                raise
-            chunks = self._interpret(events)
-            self._raise_pending()
-        if not self.done and (not self._seen or self._seen - self._finished):
-            raise IncompleteStreamError(
-                f"stream ended before [DONE] after {self.chunks_received} chunks",
-                chunks_received=self.chunks_received,
-                request_id=self.request_id,
-            )
-        return chunks
+    def connection_lost(self, error: BaseException) -> None:
+        """The connection failed before the body ended.
 
-    def _interpret(self, events: Sequence[ServerSentEvent | str]) -> list[StreamChunk]:
-        return list(self._chunks(events))
-
-    def _chunks(self, events: Sequence[ServerSentEvent | str]) -> Iterator[StreamChunk]:
-        """The chunks of ``events``, one by one; an error after the first is held back.
-
-        The per-chunk loop: names in locals, the JSON scanner called inline.
+        A timeout (:class:`~edgee.errors.APITimeoutError`) is raised as it is.
+        Any other loss ends the input: when every choice had finished the
+        stream is complete anyway, else :meth:`next_event` raises
+        :class:`IncompleteStreamError` naming the cause (the low-level
+        exception an :class:`~edgee.errors.APIConnectionError` wraps).
         """
-        scan = _scan_once
-        structure = _structure_chunk
-        seen = self._seen
-        finished = self._finished
-        delivered = False
-        try:
+        state = self._state
+        if state.ended or state.done or state.error is not None:
+            return
+        if isinstance(error, APITimeoutError):
+            if error.request_id is None:
+                error.request_id = state.request_id
+            state.error = error  # type: ignore[assignment]  # raised as it is, not a StreamError
+            return
+        state.ended = True
+        cause = error.__cause__ if isinstance(error, APIConnectionError) else None
+        state.lost = cause if cause is not None else error
+
+    def _raise_error(self) -> StreamChunk | _Marker:
+        """:meth:`next_event` once the stream failed: the same error, again."""
+        error = self._state.error
+        assert error is not None
+        raise error
+
+
+def _tagged(exc: StreamError, request_id: str | None) -> StreamError:
+    exc.request_id = request_id
+    return exc
+
+
+def _end(state: _State) -> None:
+    """At the end of input: raise if the stream is incomplete, else mark it done."""
+    if state.seen and not (state.seen - state.finished):
+        return  # every choice finished: complete without [DONE]
+    message = f"stream ended before [DONE] after {state.chunks_received} chunks"
+    lost = state.lost
+    if lost is not None:
+        message = f"{message} (connection lost: {lost})"
+    error = IncompleteStreamError(
+        message, chunks_received=state.chunks_received, request_id=state.request_id
+    )
+    if lost is not None:
+        error.__cause__ = lost
+    raise error
+
+
+def _events(
+    state: _State, owner: weakref.ref[ChunkParser]
+) -> Generator[StreamChunk | _Marker, None, None]:
+    """The body of :meth:`ChunkParser.next_event`: the per-chunk loop, names in locals."""
+    scan = _scan_once
+    structure = _structure_chunk
+    seen = state.seen
+    finished = state.finished
+    decoder = state.decoder
+    request_id = state.request_id
+    try:
+        while not state.done:
+            events = state.events
+            if not events:
+                if state.error is not None:
+                    raise state.error
+                if decoder.failed:
+                    decoder.feed_messages(b"")  # a failed decoder raises its error again
+                if state.ended:
+                    _end(state)  # raises unless every choice finished
+                    break
+                yield NEED_DATA
+                continue
+            state.events = ()
             for event in events:
                 if type(event) is str:  # a message event's data (SSEDecoder.feed_messages)
                     data = event
@@ -189,31 +282,31 @@ class ChunkParser:
                     data = event.data
                     if event.event != "message":
                         if event.event == "error":
-                            raise self._stream_error(data)
+                            raise _stream_error(data, request_id)
                         continue  # other named events (pings, metadata) are not chunks
-                if data == DONE:
-                    self.done = True
+                if data == _DONE_DATA:
+                    state.done = True
                     break
                 try:
                     payload, end = scan(data, 0)
                     if end != len(data):
                         payload = _loads(data)  # trailing whitespace, or garbage: json decides
                 except StopIteration:  # no JSON value at 0 (leading whitespace?): json decides
-                    payload = self._parse_slowly(data)
+                    payload = _parse_slowly(data, request_id)
                 except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
                     raise ChunkDecodeError(
-                        "stream payload is not valid JSON", raw=data, request_id=self.request_id
+                        "stream payload is not valid JSON", raw=data, request_id=request_id
                     ) from None
                 if type(payload) is dict:
                     if "error" in payload and "choices" not in payload:
-                        raise self._stream_error(data, payload)
+                        raise _stream_error(data, request_id, payload)
                     # cattrs would read a string or an object as an (empty) list of choices.
                     choices = payload.get("choices")
                     if choices is not None and type(choices) is not list:
                         raise ChunkDecodeError(
                             "stream payload is not a chat completion chunk: choices is not a list",
                             raw=data,
-                            request_id=self.request_id,
+                            request_id=request_id,
                         )
                 try:
                     chunk: StreamChunk = structure(payload, StreamChunk)
@@ -221,37 +314,47 @@ class ChunkParser:
                     raise ChunkDecodeError(
                         f"stream payload is not a chat completion chunk: {exc}",
                         raw=data,
-                        request_id=self.request_id,
+                        request_id=request_id,
                     ) from exc
                 for choice in chunk.choices:
                     seen.add(choice.index)
                     if choice.finish_reason is not None:
                         finished.add(choice.index)
-                self.chunks_received += 1
-                delivered = True
+                state.chunks_received += 1
                 yield chunk
-        except StreamError as exc:
-            if not delivered:
-                raise
-            self._pending_error = exc  # deliver the chunks before it first
+    except (StreamError, APIConnectionError) as exc:
+        if isinstance(exc, StreamError) and exc.request_id is None:
+            exc.request_id = request_id
+        state.error = exc  # type: ignore[assignment]
+        parser = owner()
+        if parser is not None:
+            parser.next_event = parser._raise_error  # sticky, now that this generator ends
+        raise
+    state.events = ()
+    # seam: observer.stream_finished(chunks_received) goes here (and beside the raise above
+    # for a stream that failed): the one place every stream ends, on both clients.
+    while True:
+        yield DONE
 
-    def _parse_slowly(self, data: str) -> Any:
+
+def _parse_slowly(data: str, request_id: str | None) -> Any:
+    try:
+        return _loads(data)
+    except (ValueError, RecursionError):
+        raise ChunkDecodeError(
+            "stream payload is not valid JSON", raw=data, request_id=request_id
+        ) from None
+
+
+def _stream_error(data: str, request_id: str | None, payload: Any = None) -> StreamAPIError:
+    if payload is None:
         try:
-            return _loads(data)
+            payload = _loads(data)
         except (ValueError, RecursionError):
-            raise ChunkDecodeError(
-                "stream payload is not valid JSON", raw=data, request_id=self.request_id
-            ) from None
-
-    def _stream_error(self, data: str, payload: Any = None) -> StreamAPIError:
-        if payload is None:
-            try:
-                payload = _loads(data)
-            except (ValueError, RecursionError):
-                payload = None
-        err = stream_error_from_payload(data, payload)
-        err.request_id = self.request_id
-        return err
+            payload = None
+    err = stream_error_from_payload(data, payload)
+    err.request_id = request_id
+    return err
 
 
 #: Text pieces are joined, and kept as UTF-8, every this many pieces.
@@ -308,7 +411,7 @@ class _ChoiceParts:
     __slots__ = ("content", "finish_reason", "latest", "refusal", "role", "tool_calls")
 
     def __init__(self) -> None:
-        self.role: Role | None = None
+        self.role: Role | str | None = None
         self.content = _Text()
         self.refusal = _Text()
         self.finish_reason: str | None = None
@@ -452,3 +555,56 @@ class StreamAccumulator:
             edgee_pending_id=top.get("edgee_pending_id"),
             edgee_tools_executed=top.get("edgee_tools_executed"),
         )
+
+
+class StreamState:
+    """Everything one stream knows, whatever the transport (openai's stream-state shape).
+
+    ``headers`` (lower-case names), the provider and request id they name, the
+    :class:`ChunkParser` the body goes through, the :class:`StreamAccumulator`
+    every chunk is folded into, and ``whole``: the complete answer when the
+    gateway sent one instead of an event stream. ``Stream`` / ``AsyncStream``
+    wrap one and add only iteration and closing.
+    """
+
+    __slots__ = ("accumulator", "headers", "parser", "whole")
+
+    def __init__(self, headers: dict[str, str], whole: SendResponse | None = None) -> None:
+        self.headers = headers
+        self.whole = whole
+        self.accumulator = StreamAccumulator()
+        self.parser = ChunkParser(request_id=headers.get("x-request-id"))
+
+    def whole_chunks(self) -> tuple[StreamChunk, ...]:
+        """The one chunk that says what ``whole`` says (nothing to read from the body)."""
+        assert self.whole is not None
+        return (chunk_from_completion(self.whole),)
+
+    def final_response(self) -> SendResponse:
+        """The stream as one response, with its headers (call once the chunks are read)."""
+        if self.whole is not None:
+            return self.whole
+        return attach_headers(self.accumulator.response(), self.headers)
+
+
+class StreamView:
+    """What ``Stream`` and ``AsyncStream`` show of their :class:`StreamState`."""
+
+    __slots__ = ()
+
+    _state: StreamState
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers, with lower-case names."""
+        return self._state.headers
+
+    @property
+    def provider(self) -> str | None:
+        """The provider that answered, from ``X-Edgee-Provider``."""
+        return self._state.headers.get("x-edgee-provider")
+
+    @property
+    def request_id(self) -> str | None:
+        """The gateway's ``x-request-id`` for this stream."""
+        return self._state.headers.get("x-request-id")

@@ -7,33 +7,37 @@ naturally for the other::
     EdgeeError
     ├── ConfigurationError          (also ValueError)
     ├── ClientStateError            (also RuntimeError)
+    ├── ToolArgumentsError          (also ValueError)
     ├── APIError
     │   ├── APIStatusError          (also RuntimeError)
     │   │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
     │   │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   │   └── RateLimitError 429, InternalServerError >= 500
-    │   ├── APIConnectionError
+    │   ├── APIConnectionError      (also ConnectionError, so OSError)
     │   │   └── APITimeoutError
-    │   ├── APIResponseValidationError
-    │   └── StreamError
+    │   ├── APIResponseValidationError (also ValueError)
+    │   └── StreamError             (also RuntimeError)
     │       ├── StreamAPIError
     │       ├── ChunkDecodeError
     │       ├── EventTooLargeError
     │       └── IncompleteStreamError
 
-This module is pure: it knows nothing of ``requests`` or ``aiohttp``.
+    ├── StructuredOutputError       (also ValueError; parse() / response_format=T)
+    │   ├── LengthFinishReasonError, ContentFilterFinishReasonError
+    │   └── OutputValidationError
+
+    EdgeeWarning (a UserWarning)
+
+Classes only: reading an error response into one of them is
+``edgee._error_mapping``'s job. Nothing here knows ``requests`` or ``aiohttp``.
 """
 
 from __future__ import annotations
 
-import datetime
-import email.utils
-import html
-import json
-import re
-import time
 from collections.abc import Mapping
 from typing import Any
+
+from edgee._headers import lower_headers, parse_retry_after
 
 __all__ = [
     "APIConnectionError",
@@ -47,30 +51,31 @@ __all__ = [
     "ClientStateError",
     "ConfigurationError",
     "ConflictError",
+    "ContentFilterFinishReasonError",
     "EdgeeError",
+    "EdgeeWarning",
     "EventTooLargeError",
     "IncompleteStreamError",
     "InternalServerError",
+    "LengthFinishReasonError",
     "NotFoundError",
+    "OutputValidationError",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamAPIError",
     "StreamError",
+    "StructuredOutputError",
+    "ToolArgumentsError",
     "UnprocessableEntityError",
-    "error_from_response",
-    "html_summary",
-    "is_error_envelope",
-    "parse_retry_after",
 ]
-
-# Bodies can be large HTML pages; messages quote at most this much of them.
-_MAX_QUOTED_BODY = 500
-# An HTML error page (a proxy's 502, a captive portal) is summarised from this much of it.
-_MAX_HTML_SCAN = 64 * 1024
 
 
 class EdgeeError(Exception):
     """Base class of every exception raised by the Edgee SDK."""
+
+
+class EdgeeWarning(UserWarning):
+    """Base class of the warnings the Edgee SDK emits (e.g. an ignored input key)."""
 
 
 class ConfigurationError(EdgeeError, ValueError):
@@ -126,7 +131,7 @@ class APIStatusError(APIError, RuntimeError):
         super().__init__(f"API error {status_code}: {message}", request_id=request_id, body=body)
         self.message = message
         self.status_code = status_code
-        self.headers = {k.lower(): v for k, v in (headers or {}).items()}
+        self.headers = lower_headers(headers or {})
         self.code = code
         self.type = type
         self.param = param
@@ -173,8 +178,12 @@ class InternalServerError(APIStatusError):
     """HTTP 5xx: the gateway or the provider behind it failed."""
 
 
-class APIConnectionError(APIError):
-    """The request did not get an HTTP response: DNS failure, refused, reset."""
+class APIConnectionError(APIError, ConnectionError):
+    """The request did not get an HTTP response: DNS failure, refused, reset.
+
+    Also a :class:`ConnectionError` (so an :class:`OSError`), as the official
+    SDK's ``URLError`` was.
+    """
 
     def __init__(self, message: str = "Connection error.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -187,8 +196,10 @@ class APITimeoutError(APIConnectionError):
         super().__init__(message, **kwargs)
 
 
-class APIResponseValidationError(APIError):
+class APIResponseValidationError(APIError, ValueError):
     """A successful response whose body is not what the API promises (not JSON, not a completion).
+
+    Also a :class:`ValueError`, as the official SDK's JSON decoding error was.
 
     ``status_code`` is the HTTP status; ``body`` holds the body text.
     """
@@ -211,8 +222,11 @@ class ClientStateError(EdgeeError, RuntimeError):
     """The client cannot be used now: it was closed, or belongs to another event loop."""
 
 
-class StreamError(APIError):
-    """Something went wrong after ``stream()`` returned, while reading the stream."""
+class StreamError(APIError, RuntimeError):
+    """Something went wrong after ``stream()`` returned, while reading the stream.
+
+    Also a :class:`RuntimeError`, as the official SDK's stream errors were.
+    """
 
 
 class StreamAPIError(StreamError):
@@ -280,212 +294,37 @@ class IncompleteStreamError(StreamError):
         self.chunks_received = chunks_received
 
 
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
+class ToolArgumentsError(EdgeeError, ValueError):
+    """The arguments a model sent do not fit the tool's signature (``edgee.tools``)."""
 
 
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
+class StructuredOutputError(EdgeeError, ValueError):
+    """A structured answer (``parse()``, ``response_format=T``) cannot be turned into ``T``.
 
-
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Return the wait in seconds asked for by ``retry-after-ms`` or ``Retry-After``.
-
-    ``Retry-After`` may be a number of seconds or an HTTP date. Negative,
-    non-finite or unparsable values give ``None``.
+    ``content`` is the raw text the model answered (``None`` when it sent
+    none) and ``response`` the whole response it came in. Also a
+    ``ValueError``. The subclasses say why.
     """
-    h = _lower(headers)
-    ms = h.get("retry-after-ms")
-    if ms is not None:
-        try:
-            value = float(ms) / 1000.0
-        except ValueError:
-            value = -1.0
-        if 0 <= value < float("inf"):
-            return value
-    ra = h.get("retry-after")
-    if ra is None:
-        return None
-    ra = ra.strip()
-    try:
-        value = float(ra)
-    except ValueError:
-        try:
-            parsed = email.utils.parsedate_to_datetime(ra)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        if parsed is None:  # pragma: no cover - older Pythons returned None
-            return None
-        if parsed.tzinfo is None:
-            # HTTP dates are always GMT; a naive datetime ("-0000" or no zone)
-            # would otherwise be read in the machine's local time zone.
-            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-        value = parsed.timestamp() - (time.time() if now is None else now)
-        return max(value, 0.0)
-    if 0 <= value < float("inf"):
-        return value
-    return None
+
+    content: str | None
+    response: object | None
+
+    def __init__(
+        self, message: str, *, content: str | None = None, response: object | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.content = content
+        self.response = response
 
 
-def decode_body(body: bytes) -> object | None:
-    """Decode an error body: a JSON value when it parses, else text, ``None`` when empty."""
-    if not body:
-        return None
-    text = body.decode("utf-8", errors="replace")
-    try:
-        decoded: object = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested garbage
-        return text
-    return decoded
+class LengthFinishReasonError(StructuredOutputError):
+    """The structured answer was cut by the token limit (``finish_reason == "length"``)."""
 
 
-def _error_fields(body: object) -> tuple[str | None, str | None, str | None, str | None]:
-    """(message, type, code, param) from the gateway's ``{"error": {...}}`` envelope."""
-    if not isinstance(body, dict):
-        return None, None, None, None
-    err = body.get("error")
-    if isinstance(err, str):
-        return err, None, None, None
-    if not isinstance(err, dict):
-        msg = body.get("message")
-        return (msg if isinstance(msg, str) else None), None, None, None
-
-    def _s(key: str) -> str | None:
-        v = err.get(key)
-        return None if v is None else str(v)
-
-    return _s("message"), _s("type"), _s("code"), _s("param")
+class ContentFilterFinishReasonError(StructuredOutputError):
+    """The provider's content filter stopped the structured answer (``"content_filter"``)."""
 
 
-_HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html|<head|<body|<title|<h1|<center)", re.I)
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
-_HTML_HIDDEN = re.compile(r"<(head|script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_HTML_TAG = re.compile(r"<[^>]*>")
-
-
-def html_summary(text: str) -> str | None:
-    """A one-line, readable summary of an HTML page (its title, then its text), or ``None``.
-
-    ``None`` when ``text`` does not look like HTML. A proxy's error page
-    ``<html><head><title>502 Bad Gateway</title>...<h1>502 Bad Gateway</h1>
-    <hr>nginx`` becomes ``"502 Bad Gateway: nginx"``.
-    """
-    if not _HTML_START.match(text):
-        return None
-    text = text[:_MAX_HTML_SCAN]
-
-    def clean(fragment: str) -> str:
-        return " ".join(html.unescape(_HTML_TAG.sub(" ", fragment)).split())
-
-    match = _HTML_TITLE.search(text)
-    title = clean(match.group(1)) if match else ""
-    body = clean(_HTML_HIDDEN.sub(" ", text))
-    if title and body.startswith(title):
-        body = body[len(title) :].strip(" :-|")
-    summary = f"{title}: {body}" if title and body else title or body or "empty HTML page"
-    if len(summary) > 200:
-        summary = summary[:199].rstrip() + "…"
-    return summary
-
-
-# Error types some gateways send with a 2xx status, and the status they stand for.
-_ERROR_TYPE_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "permission_denied_error": 403,
-    "not_found_error": 404,
-    "conflict_error": 409,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "server_error": 500,
-    "internal_server_error": 500,
-    "provider_error": 502,
-    "overloaded_error": 503,
-    "timeout_error": 504,
-}
-
-
-def is_error_envelope(payload: object) -> bool:
-    """Whether a decoded body is the gateway's error object ``{"error": {...}}`` (or a string)."""
-    return isinstance(payload, dict) and isinstance(payload.get("error"), (dict, str))
-
-
-def _status_of_error(payload: object) -> int | None:
-    """The HTTP error status an error object names (``status``, a numeric ``code``, or its type)."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("error"), dict):
-        return None
-    err = payload["error"]
-    for key in ("status", "status_code", "code"):
-        value = err.get(key)
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 3:
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
-            return value
-    kind = err.get("type")
-    return _ERROR_TYPE_STATUS.get(kind) if isinstance(kind, str) else None
-
-
-def error_from_response(
-    status_code: int, headers: Mapping[str, str], body: bytes
-) -> APIStatusError:
-    """Build the exception for an HTTP error response (status >= 400).
-
-    The message is the gateway's own ``error.message`` when the body has one,
-    a summary of an HTML error page, else the start of the body text, else
-    the HTTP status alone.
-
-    It also serves a 2xx (or 3xx) answer that carries the gateway's error
-    object instead of a result: the class and ``status_code`` follow the
-    status the error names (its ``status``/``code``, else its ``type``:
-    ``rate_limit_error`` is a 429, ``api_error`` a 500, ...) and the message
-    says which HTTP status it really came with.
-    """
-    h = _lower(headers)
-    decoded = decode_body(body)
-    message, type_, code, param = _error_fields(decoded)
-    if message is None:
-        if isinstance(decoded, str) and decoded.strip():
-            message = html_summary(decoded) or decoded.strip()[:_MAX_QUOTED_BODY]
-        elif decoded is not None and not isinstance(decoded, str):
-            message = json.dumps(decoded)[:_MAX_QUOTED_BODY]
-        else:
-            message = "no body"
-    if status_code < 400:
-        named = _status_of_error(decoded)
-        message = f"{message} (an error object sent with HTTP {status_code})"
-        status_code = named if named is not None else status_code
-    if status_code >= 500:
-        cls: type[APIStatusError] = InternalServerError
-    else:
-        cls = _STATUS_CLASSES.get(status_code, APIStatusError)
-    return cls(
-        message,
-        status_code=status_code,
-        headers=h,
-        body=decoded,
-        request_id=h.get("x-request-id"),
-        code=code,
-        type=type_,
-        param=param,
-    )
-
-
-def stream_error_from_payload(data: str, payload: object) -> StreamAPIError:
-    """Build the exception for an error sent inside a stream."""
-    message, type_, code, param = _error_fields(payload)
-    return StreamAPIError(
-        message or f"error event in stream: {data[:_MAX_QUOTED_BODY]}",
-        data=data,
-        code=code,
-        type=type_,
-        param=param,
-        body=payload,
-    )
+class OutputValidationError(StructuredOutputError):
+    """The answer is not JSON, or its JSON does not fit ``T``; the message says where."""

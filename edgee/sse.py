@@ -177,6 +177,11 @@ class SSEDecoder:
         return self._last_event_id
 
     @property
+    def failed(self) -> bool:
+        """An event outgrew ``max_event_bytes``: every later call raises that error."""
+        return self._failed
+
+    @property
     def retry(self) -> int | None:
         """The reconnection time (ms) most recently set by a ``retry`` field, or ``None``.
 

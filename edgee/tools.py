@@ -16,9 +16,10 @@
 
     result = client.run_tools("gpt-4o", "Weather in Paris?", tools=[get_weather])
 
-Supported parameter types: ``str``, ``int``, ``float``, ``bool``, ``Enum``
-subclasses, ``Literal[...]``, ``list[X]``, ``dict[str, X]``, ``X | None``,
-attrs classes (nested), and ``Any``. The docstring's first paragraph becomes
+Supported parameter types (see :func:`json_schema`): ``str``, ``int``,
+``float``, ``bool``, ``Enum`` subclasses, ``Literal[...]``, ``list[X]``,
+``dict[str, X]``, ``X | None``, ``Any``, and nested classes: attrs classes,
+dataclasses, ``TypedDict`` and pydantic models. The docstring's first paragraph becomes
 the tool's description; an ``Args:`` section (or ``:param x:`` lines)
 describes each parameter. Arguments the model sends are checked against the
 signature before the function runs; a mismatch is reported back to the model
@@ -27,18 +28,21 @@ instead of raising.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import inspect
 import json
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, Union, overload
 
 import attrs
+import typing_extensions
 
-from edgee.errors import EdgeeError
+from edgee.errors import EdgeeError, ToolArgumentsError
 from edgee.models import FunctionDefinition, Message, SendResponse, Tool, ToolCall, Usage
 
 __all__ = [
@@ -47,14 +51,12 @@ __all__ = [
     "ToolArgumentsError",
     "ToolCallResult",
     "ToolRunResult",
+    "is_structured_class",
+    "json_schema",
     "tool",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ToolArgumentsError(ValueError):
-    """The arguments a model sent do not fit the tool's signature."""
 
 
 _NONE = type(None)
@@ -71,38 +73,387 @@ def _is_optional(annotation: Any) -> tuple[bool, Any]:
     return False, annotation
 
 
-def json_schema(annotation: Any) -> dict[str, Any]:
-    """The JSON Schema of one Python type annotation."""
-    if annotation is inspect.Parameter.empty or annotation is Any:
-        return {}
-    optional, inner = _is_optional(annotation)
-    if optional:
-        return {"anyOf": [json_schema(inner), {"type": "null"}]}
-    if annotation is str:
-        return {"type": "string"}
-    if annotation is bool:
-        return {"type": "boolean"}
-    if annotation is int:
-        return {"type": "integer"}
-    if annotation is float:
-        return {"type": "number"}
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _enum_schema([m.value for m in annotation])
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is Literal:
-        return _enum_schema(list(args))
-    if origin in (list, Sequence, tuple, set, frozenset) or annotation in (list, tuple):
-        items = json_schema(args[0]) if args else {}
-        return {"type": "array", "items": items}
-    if origin in (dict, Mapping) or annotation is dict:
-        value = json_schema(args[1]) if len(args) == 2 else {}
-        return {"type": "object", "additionalProperties": value or True}
-    if origin is Union or origin is types.UnionType:
-        return {"anyOf": [json_schema(a) for a in args]}
-    if isinstance(annotation, type) and attrs.has(annotation):
-        return _attrs_schema(annotation)
-    raise TypeError(f"no JSON Schema for parameter type {annotation!r}")
+def _type_hints(obj: Any) -> dict[str, Any]:
+    """Resolved annotations, ``Annotated``/``Required``/``NotRequired`` wrappers removed."""
+    try:
+        return dict(typing_extensions.get_type_hints(obj))
+    except NameError as exc:
+        raise TypeError(f"cannot resolve the annotations of {obj!r}: {exc}") from None
+
+
+def is_typeddict(tp: Any) -> bool:
+    """Whether ``tp`` is a ``TypedDict`` class (from ``typing`` or ``typing_extensions``)."""
+    return bool(typing_extensions.is_typeddict(tp))
+
+
+def is_pydantic_model(tp: Any) -> bool:
+    """Whether ``tp`` is a pydantic ``BaseModel`` subclass; never imports pydantic itself.
+
+    A class can only be a pydantic model once the user has imported pydantic,
+    so the check looks in ``sys.modules`` and costs nothing otherwise.
+    """
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(tp, type):
+        return False
+    base = getattr(pydantic, "BaseModel", None)
+    return base is not None and issubclass(tp, base)
+
+
+def is_structured_class(tp: Any) -> bool:
+    """Whether ``tp`` is a class the schema builder describes as an object.
+
+    attrs classes, dataclasses, ``TypedDict`` classes and pydantic models.
+    """
+    return isinstance(tp, type) and (
+        attrs.has(tp) or dataclasses.is_dataclass(tp) or is_typeddict(tp) or is_pydantic_model(tp)
+    )
+
+
+@attrs.frozen
+class _Field:
+    """One property of an object schema: its JSON key, type, and whether it may be left out."""
+
+    key: str
+    annotation: Any
+    required: bool
+    description: str | None
+
+
+def _description(metadata: Mapping[str, Any]) -> str | None:
+    value = metadata.get("description")
+    return value if isinstance(value, str) else None
+
+
+def _class_fields(cls: type) -> list[_Field]:
+    """The properties of an attrs class, dataclass or TypedDict, in declaration order."""
+    hints = _type_hints(cls)
+    if attrs.has(cls):
+        return [
+            _Field(
+                f.name,
+                hints.get(f.name, Any),
+                f.default is attrs.NOTHING,
+                _description(f.metadata),
+            )
+            for f in attrs.fields(cls)
+            if f.init
+        ]
+    if dataclasses.is_dataclass(cls):
+        return [
+            _Field(
+                f.name,
+                hints.get(f.name, Any),
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                _description(f.metadata),
+            )
+            for f in dataclasses.fields(cls)
+            if f.init
+        ]
+    return [
+        _Field(name, hint, required, None) for (name, hint), required in _typeddict_keys(cls, hints)
+    ]
+
+
+# typing's own exist from Python 3.11; None must not be in these sets (no origin reads as None).
+_NOT_REQUIRED = {typing_extensions.NotRequired, getattr(typing, "NotRequired", _NONE)} - {_NONE}
+_REQUIRED = {typing_extensions.Required, getattr(typing, "Required", _NONE)} - {_NONE}
+
+
+def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, Any], bool]]:
+    """Each key of a TypedDict with whether it is required.
+
+    ``__required_keys__`` misses ``NotRequired[...]`` written as a string
+    annotation (``from __future__ import annotations``), so the wrappers are
+    read from the resolved hints first.
+    """
+    try:
+        wrapped = typing_extensions.get_type_hints(cls, include_extras=True)
+    except NameError:
+        wrapped = {}
+    required_keys = getattr(cls, "__required_keys__", frozenset(hints))
+    keys = []
+    for name, hint in hints.items():
+        origin = typing_extensions.get_origin(wrapped.get(name))
+        if origin in _NOT_REQUIRED:
+            required = False
+        elif origin in _REQUIRED:
+            required = True
+        else:
+            required = name in required_keys
+        keys.append(((name, hint), required))
+    return keys
+
+
+def _class_description(cls: type) -> str | None:
+    """The first paragraph of a class's own docstring (not dataclasses' generated one)."""
+    doc = cls.__dict__.get("__doc__")
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    if dataclasses.is_dataclass(cls) and doc.startswith(f"{cls.__name__}("):
+        return None  # dataclasses write "Name(field: type, ...)" when there is no docstring
+    first = inspect.cleandoc(doc).split("\n\n")[0]
+    return " ".join(first.split()) or None
+
+
+_SCALARS = ("string", "integer", "number", "boolean")
+
+
+class _SchemaBuilder:
+    """Builds the JSON Schema of annotations, nested classes inline.
+
+    A class met again inside itself (a recursive type) is written as a
+    ``{"$ref": "#/$defs/Name"}`` and its schema is added to :attr:`defs`, which
+    the caller puts at the root. In strict mode (structured outputs, as
+    OpenAI-compatible providers want them) every object has
+    ``additionalProperties: false`` and lists every property in ``required``,
+    a property that may be left out or is ``Optional`` is nullable instead,
+    ``default`` is never written, and types that cannot be strict (``Any``,
+    ``dict[str, X]``) are refused.
+    """
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self.defs: dict[str, dict[str, Any]] = {}
+        self._names: dict[Any, str] = {}
+        self._building: set[Any] = set()
+        self._recursive: set[Any] = set()
+
+    def root(self, annotation: Any) -> dict[str, Any]:
+        schema = self.build(annotation)
+        return {**schema, "$defs": dict(self.defs)} if self.defs else schema
+
+    def _def_name(self, key: Any, name: str) -> str:
+        known = self._names.get(key)
+        if known is not None:
+            return known
+        taken = set(self._names.values()) | set(self.defs)
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}{n}"
+        self._names[key] = candidate
+        return candidate
+
+    def nullable(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """``schema`` or null. Strict: ``{"type": [T, "null"]}`` for a scalar type, else anyOf."""
+        if not schema:
+            return schema  # Any already includes null
+        kind = schema.get("type")
+        if self.strict and kind in _SCALARS and "enum" not in schema and "const" not in schema:
+            return {**schema, "type": [kind, "null"]}
+        return {"anyOf": [schema, {"type": "null"}]}
+
+    def build(self, annotation: Any) -> dict[str, Any]:
+        if annotation is inspect.Parameter.empty or annotation is Any:
+            if self.strict:
+                raise TypeError("Any cannot be described in a strict schema; name a type")
+            return {}
+        if typing.get_origin(annotation) is typing.Annotated:
+            return self.build(typing.get_args(annotation)[0])
+        optional, inner = _is_optional(annotation)
+        if optional:
+            return self.nullable(self.build(inner))
+        if annotation is str:
+            return {"type": "string"}
+        if annotation is bool:
+            return {"type": "boolean"}
+        if annotation is int:
+            return {"type": "integer"}
+        if annotation is float:
+            return {"type": "number"}
+        if annotation is _NONE or annotation is None:
+            return {"type": "null"}
+        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            return _enum_schema([m.value for m in annotation])
+        origin = typing.get_origin(annotation)
+        args = typing.get_args(annotation)
+        if origin is Literal:
+            return _enum_schema(list(args))
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if self.strict:
+                raise TypeError(f"fixed-length {annotation!r} cannot be strict; use list[X]")
+            prefix = [self.build(a) for a in args]
+            return {
+                "type": "array",
+                "prefixItems": prefix,
+                "minItems": len(prefix),
+                "maxItems": len(prefix),
+            }
+        if origin in (list, Sequence, tuple, set, frozenset) or annotation in (
+            list,
+            tuple,
+            set,
+            frozenset,
+        ):
+            if not args and self.strict:
+                raise TypeError(f"{annotation!r} needs an item type in a strict schema")
+            items = self.build(args[0]) if args else {}
+            return {"type": "array", "items": items}
+        if origin in (dict, Mapping) or annotation is dict:
+            if self.strict:
+                raise TypeError(
+                    f"{annotation!r} cannot be described in a strict schema (free-form keys); "
+                    "use a class"
+                )
+            value = self.build(args[1]) if len(args) == 2 else {}
+            return {"type": "object", "additionalProperties": value or True}
+        if origin is Union or origin is types.UnionType:
+            return {"anyOf": [self.build(a) for a in args]}
+        if is_pydantic_model(annotation):
+            return self._pydantic(annotation)
+        if isinstance(annotation, type) and (
+            attrs.has(annotation)
+            or dataclasses.is_dataclass(annotation)
+            or is_typeddict(annotation)
+        ):
+            return self._class(annotation)
+        raise TypeError(f"no JSON Schema for type {annotation!r}")
+
+    def _class(self, cls: type) -> dict[str, Any]:
+        if cls in self._building:
+            self._recursive.add(cls)
+            return {"$ref": f"#/$defs/{self._def_name(cls, cls.__name__)}"}
+        self._building.add(cls)
+        try:
+            properties: dict[str, Any] = {}
+            required: list[str] = []
+            for field in _class_fields(cls):
+                schema = self.build(field.annotation)
+                # Strict mode has no optional keys: a key a TypedDict may leave
+                # out is required and nullable (parsing drops a null one).
+                if (
+                    self.strict
+                    and not field.required
+                    and is_typeddict(cls)
+                    and not _is_optional(field.annotation)[0]
+                ):
+                    schema = self.nullable(schema)
+                if field.description:
+                    schema = {**schema, "description": field.description}
+                properties[field.key] = schema
+                if field.required or self.strict:
+                    required.append(field.key)
+        finally:
+            self._building.discard(cls)
+        result: dict[str, Any] = {"type": "object"}
+        description = _class_description(cls)
+        if description:
+            result["description"] = description
+        result["properties"] = properties
+        if required:
+            result["required"] = required
+        result["additionalProperties"] = False
+        if cls in self._recursive:
+            self.defs[self._def_name(cls, cls.__name__)] = result
+        return result
+
+    def _pydantic(self, model: type) -> dict[str, Any]:
+        raw: dict[str, Any] = model.model_json_schema()  # type: ignore[attr-defined]
+        source: dict[str, Any] = raw.pop("$defs", {})
+        rename = {name: self._def_name(("pydantic", model, name), name) for name in source}
+        converted: dict[str, dict[str, Any]] = {}
+
+        def resolve(ref: str) -> dict[str, Any]:
+            name = ref.rsplit("/", 1)[-1]
+            if name not in converted:
+                converted[name] = {}  # a cycle reaching back here keeps its $ref
+                converted[name] = walk(source[name])
+            return converted[name]
+
+        def walk(node: Any) -> Any:
+            if isinstance(node, list):
+                return [walk(n) for n in node]
+            if not isinstance(node, dict):
+                return node
+            node = {k: v for k, v in node.items() if k != "title"}
+            if self.strict:
+                node.pop("default", None)
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.rsplit("/", 1)[-1]
+                siblings = {k: v for k, v in node.items() if k != "$ref"}
+                if siblings and self.strict and resolve(ref):
+                    # OpenAI's strict mode takes no keyword beside a $ref: inline it.
+                    return {**resolve(ref), **walk(siblings)}
+                resolve(ref)
+                node["$ref"] = f"#/$defs/{rename.get(name, name)}"
+                return {k: walk(v) if k != "$ref" else v for k, v in node.items()}
+            all_of = node.get("allOf")
+            if isinstance(all_of, list) and len(all_of) == 1:
+                rest = {k: v for k, v in node.items() if k != "allOf"}
+                return walk({**all_of[0], **rest})
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key in ("properties", "patternProperties"):
+                    out[key] = {k: walk(v) for k, v in value.items()}
+                elif key in ("items", "additionalProperties", "not", "contains"):
+                    out[key] = walk(value)
+                elif key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+                    out[key] = [walk(v) for v in value]
+                else:
+                    out[key] = value
+            if self.strict and out.get("type") == "object":
+                extra = out.get("additionalProperties")
+                if isinstance(extra, dict) or extra is True:
+                    raise TypeError(
+                        f"{model.__name__}: a free-form mapping cannot be described in a "
+                        "strict schema; use a model"
+                    )
+                properties = out.setdefault("properties", {})
+                out["required"] = list(properties)
+                out["additionalProperties"] = False
+            return out
+
+        schema: dict[str, Any] = walk(raw)
+        if set(schema) == {"$ref"}:
+            # A self-referencing model's schema is a bare $ref; a root must be an object.
+            schema = dict(resolve(schema["$ref"]))
+        for name in source:
+            resolve(f"#/$defs/{name}")
+        referenced = _refs(schema) | {r for d in converted.values() for r in _refs(d)}
+        for name, definition in converted.items():
+            if f"#/$defs/{rename[name]}" in referenced:
+                self.defs[rename[name]] = definition
+        return schema
+
+
+def _refs(node: Any) -> set[str]:
+    """Every ``$ref`` string inside a schema."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                found.add(ref)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def json_schema(annotation: Any, *, strict: bool = False) -> dict[str, Any]:
+    """The JSON Schema of one Python type annotation.
+
+    ``str``, ``int``, ``float``, ``bool``, ``Enum`` subclasses, ``Literal[...]``,
+    ``list[X]`` (and ``tuple``/``set``), ``dict[str, X]``, ``X | None``, unions,
+    ``Any``, and classes: attrs classes, dataclasses, ``TypedDict`` (``total``
+    and ``NotRequired`` honoured) and pydantic models (when pydantic is
+    installed; their own ``model_json_schema()``). Nested classes are written
+    inline; a recursive class is a ``$ref`` into ``$defs`` at the root. A
+    field's description comes from its ``metadata={"description": ...}`` (attrs,
+    dataclasses), an object's from its class docstring. Fields with a default
+    are left out of ``required``.
+
+    ``strict=True`` gives the form OpenAI-compatible providers accept for
+    structured outputs: ``additionalProperties: false`` on every object, every
+    property in ``required``, optional values nullable (``{"type": ["string",
+    "null"]}``, or ``anyOf`` with ``{"type": "null"}``), no ``default``
+    keywords; ``Any``, free-form ``dict`` keys and fixed-length tuples raise
+    ``TypeError`` because strict mode cannot express them.
+    """
+    return _SchemaBuilder(strict=strict).root(annotation)
 
 
 def _enum_schema(values: list[Any]) -> dict[str, Any]:
@@ -112,21 +463,6 @@ def _enum_schema(values: list[Any]) -> dict[str, Any]:
     if len(kinds) == 1 and next(iter(kinds)) in names:
         schema["type"] = names[next(iter(kinds))]
     schema["enum"] = values
-    return schema
-
-
-def _attrs_schema(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for field in attrs.fields(cls):
-        properties[field.name] = json_schema(hints.get(field.name, Any))
-        if field.default is attrs.NOTHING:
-            required.append(field.name)
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    schema["additionalProperties"] = False
     return schema
 
 
@@ -189,6 +525,8 @@ class FunctionTool:
     description: str | None
     parameters: dict[str, Any]
     _params: tuple[_Parameter, ...] = attrs.field(repr=False, alias="params")
+    #: Whether ``parameters`` is the strict form and the tool asks the provider to follow it.
+    strict: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -201,7 +539,10 @@ class FunctionTool:
         return Tool(
             type="function",
             function=FunctionDefinition(
-                name=self.name, description=self.description, parameters=self.parameters
+                name=self.name,
+                description=self.description,
+                parameters=self.parameters,
+                strict=True if self.strict else None,
             ),
         )
 
@@ -281,6 +622,12 @@ def _check(value: Any, annotation: Any, path: str) -> Any:
             return value
         allowed = ", ".join(repr(a) for a in args)
         raise ToolArgumentsError(f"{path} must be one of {allowed}, not {value!r}")
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        if not isinstance(value, list) or len(value) != len(args):
+            raise ToolArgumentsError(f"{path} must be a list of {len(args)} items, not {value!r}")
+        return tuple(
+            _check(v, a, f"{path}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
     if origin in (list, Sequence, tuple, set, frozenset) or annotation in (list, tuple):
         if not isinstance(value, list):
             raise ToolArgumentsError(f"{path} must be a list, not {value!r}")
@@ -299,25 +646,36 @@ def _check(value: Any, annotation: Any, path: str) -> Any:
             except ToolArgumentsError:
                 continue
         raise ToolArgumentsError(f"{path} does not match any of {annotation!r}")
-    if isinstance(annotation, type) and attrs.has(annotation):
+    if is_pydantic_model(annotation):
+        try:
+            return annotation.model_validate(value)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise ToolArgumentsError(f"{path}: {exc}") from None
+    if isinstance(annotation, type) and is_structured_class(annotation):
         if not isinstance(value, dict):
             raise ToolArgumentsError(f"{path} must be an object, not {value!r}")
-        hints = typing.get_type_hints(annotation)
-        fields = {f.name: f for f in attrs.fields(annotation)}
+        fields = {f.key: f for f in _class_fields(annotation)}
         unknown = sorted(set(value) - set(fields))
         if unknown:
             raise ToolArgumentsError(f"{path}: unexpected field(s): {', '.join(unknown)}")
-        init: dict[str, Any] = {}
+        checked: dict[str, Any] = {}
         for name, field in fields.items():
             if name in value:
-                init[field.alias] = _check(value[name], hints.get(name, Any), f"{path}.{name}")
-            elif field.default is attrs.NOTHING:
+                checked[name] = _check(value[name], field.annotation, f"{path}.{name}")
+            elif field.required:
                 raise ToolArgumentsError(f"{path}: missing field {name}")
-        return annotation(**init)
+        if is_typeddict(annotation):
+            return checked
+        if attrs.has(annotation):
+            aliases = {f.name: f.alias for f in attrs.fields(annotation)}
+            return annotation(**{aliases[k]: v for k, v in checked.items()})
+        return annotation(**checked)
     return value
 
 
-def _make_tool(func: Callable[..., Any], name: str | None, description: str | None) -> FunctionTool:
+def _make_tool(
+    func: Callable[..., Any], name: str | None, description: str | None, strict: bool = False
+) -> FunctionTool:
     if not callable(func):
         raise TypeError("@tool decorates a function")
     signature = inspect.signature(func)
@@ -328,6 +686,7 @@ def _make_tool(func: Callable[..., Any], name: str | None, description: str | No
         # parameter's check below reports which one.
         hints = {}
     doc_description, doc_params = _parse_docstring(func.__doc__)
+    builder = _SchemaBuilder(strict=strict)
     properties: dict[str, Any] = {}
     required: list[str] = []
     params: list[_Parameter] = []
@@ -340,26 +699,29 @@ def _make_tool(func: Callable[..., Any], name: str | None, description: str | No
                 raise TypeError(
                     f"cannot resolve the annotation {annotation!r} (define it at module level)"
                 )
-            schema = json_schema(annotation)
+            schema = builder.build(annotation)
         except TypeError as exc:
             raise TypeError(f"tool {func.__name__}, parameter {param.name}: {exc}") from None
         if param.name in doc_params:
             schema = {**schema, "description": doc_params[param.name]}
         properties[param.name] = schema
         is_required = param.default is inspect.Parameter.empty
-        if is_required:
+        if is_required or strict:  # strict: every parameter listed, the model sends them all
             required.append(param.name)
         params.append(_Parameter(param.name, annotation, is_required))
     parameters: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         parameters["required"] = required
     parameters["additionalProperties"] = False
+    if builder.defs:
+        parameters["$defs"] = builder.defs
     made = FunctionTool(
         func=func,
         name=name or func.__name__,
         description=description if description is not None else doc_description,
         parameters=parameters,
         params=tuple(params),
+        strict=strict,
     )
     return made
 
@@ -370,7 +732,7 @@ def tool(func: Callable[..., Any], /) -> FunctionTool: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None
+    *, name: str | None = None, description: str | None = None, strict: bool = False
 ) -> Callable[[Callable[..., Any]], FunctionTool]: ...
 
 
@@ -380,14 +742,18 @@ def tool(
     *,
     name: str | None = None,
     description: str | None = None,
+    strict: bool = False,
 ) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
     """Turn a typed function (sync or async) into a :class:`FunctionTool`.
 
-    Use as ``@tool`` or ``@tool(name=..., description=...)``.
+    Use as ``@tool`` or ``@tool(name=..., description=..., strict=True)``.
+    ``strict=True`` writes the parameters in the strict form of
+    :func:`json_schema` (every parameter required, optional ones nullable)
+    and sends ``"strict": true``, so OpenAI-compatible providers follow it.
     """
     if func is not None:
-        return _make_tool(func, name, description)
-    return lambda f: _make_tool(f, name, description)
+        return _make_tool(func, name, description, strict)
+    return lambda f: _make_tool(f, name, description, strict)
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._streaming import DONE, NEED_DATA, ChunkParser, StreamAccumulator
 from edgee.errors import (
     ChunkDecodeError,
     EventTooLargeError,
@@ -295,13 +295,12 @@ def describe_error(exc: StreamError) -> tuple[Any, ...]:
 def chunk_outcome(
     pieces: Sequence[bytes], limit: int, request_id: str = "req_1", *, lazy: bool = False
 ) -> ChunkOutcome:
-    """Drive a fresh parser as the transports do: feed, deliver, raise the held error.
+    """Drive a fresh parser as the transports do: receive a piece, take events until NEED_DATA.
 
-    ``lazy`` uses ``iter_feed()`` (chunks parsed as they are taken), as the
-    transports do, instead of ``feed()``.
+    ``lazy`` takes each chunk as it is parsed (as the transports do); otherwise
+    every piece's chunks are gathered first, then delivered.
     """
     parser = ChunkParser(request_id=request_id, max_event_bytes=limit)
-    feed = parser.iter_feed if lazy else parser.feed
     accumulator = StreamAccumulator()
     out = ChunkOutcome()
     bound = memory_bound(limit)
@@ -311,16 +310,34 @@ def chunk_outcome(
             accumulator.add(chunk)
             out.chunks.append(chunk.to_dict())
 
+    def take() -> bool:
+        """Every event the parser has now; True once it is DONE."""
+        gathered: list[StreamChunk] = []
+        try:
+            while True:
+                event = parser.next_event()
+                if event is NEED_DATA or event is DONE:
+                    return event is DONE
+                if lazy:
+                    deliver([event])  # type: ignore[list-item]
+                else:
+                    gathered.append(event)  # type: ignore[arg-type]
+        finally:
+            deliver(gathered)
+
     try:
+        finished = False
         for piece in pieces:
-            deliver(list(feed(piece)))
-            parser.raise_pending()
-            held = held_bytes(parser._decoder)
+            if piece:
+                parser.receive_data(piece)
+            finished = take()
+            held = held_bytes(parser.decoder)
             assert held <= bound, f"parser holds {held} bytes, limit {limit}"
-            if parser.done:
+            if finished:
                 break
-        if not parser.done:
-            deliver(parser.close())
+        if not finished:
+            parser.receive_data(b"")
+            take()
     except CHUNK_ERRORS as exc:
         assert exc.request_id == request_id, exc
         if isinstance(exc, IncompleteStreamError):
@@ -342,7 +359,6 @@ def check_chunk_parser(stream: bytes, cuts: Iterable[int], limit: int) -> ChunkO
     split = chunk_outcome(pieces, limit)
     whole = chunk_outcome([stream], limit)
     assert split == whole, (split, whole)
-    if hasattr(ChunkParser, "iter_feed"):
-        lazy = chunk_outcome(pieces, limit, lazy=True)
-        assert lazy == split, (lazy, split)
+    lazy = chunk_outcome(pieces, limit, lazy=True)
+    assert lazy == split, (lazy, split)
     return split

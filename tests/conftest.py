@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from edgee import AsyncEdgee, Edgee
+from edgee import AsyncEdgee, AsyncStream, Edgee
 from edgee.testing import FakeGateway
 
 
@@ -91,7 +91,7 @@ class AdaptedClient:
 
     def send(self, *args: Any, **kwargs: Any) -> Any:
         result = self._loop.run_until_complete(self._client.send(*args, **kwargs))
-        return AdaptedStream(self._loop, result) if kwargs.get("stream") else result
+        return AdaptedStream(self._loop, result) if isinstance(result, AsyncStream) else result
 
     def stream(self, *args: Any, **kwargs: Any) -> AdaptedStream:
         opener = self._client.stream(*args, **kwargs)

@@ -55,7 +55,10 @@ def make_client(args: argparse.Namespace) -> Edgee:
             timeout=args.timeout,
             max_retries=args.max_retries,
         )
-    except ConfigurationError:
+    except ConfigurationError as exc:
+        # A bad URL is a usage error of the command line; a key problem is not.
+        if str(exc).startswith(("base_url", "EDGEE_BASE_URL")):
+            raise UsageError(str(exc)) from exc
         raise
     except (TypeError, ValueError) as exc:  # e.g. a base URL without http(s)://
         raise UsageError(str(exc)) from exc

@@ -39,6 +39,7 @@ _SEND_PROMPT = "Summarise Edgee in one line."
 _SEND_ANSWER = "Edgee: one OpenAI-compatible API for many providers, with token compression."
 
 _WEATHER_TOOL = Tool(
+    type="function",
     function=FunctionDefinition(
         name="get_weather",
         description="Current weather for a city",
@@ -47,7 +48,7 @@ _WEATHER_TOOL = Tool(
             "properties": {"city": {"type": "string"}},
             "required": ["city"],
         },
-    )
+    ),
 )
 
 

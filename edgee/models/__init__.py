@@ -2,7 +2,12 @@
 
 The classes are generated from ``schema/edgee.schema.json`` into
 ``_generated.py`` by ``make codegen``; their behaviour (``to_dict()``,
-``Message.user()``, ``StreamChunk.text`` ...) is hand-written in ``_base.py``.
+``Message.user()``, ``StreamChunk.text`` ...) is hand-written in ``_base.py``
+and ``edgee/_convert.py``.
+
+Messages, tool calls, tools and their parts are ``dict`` subclasses holding
+their wire JSON (as the official SDK's plain dicts were), with typed
+attributes; responses, chunks, usage and errors are mutable attrs classes.
 """
 
 from __future__ import annotations
@@ -10,13 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 from edgee.models._generated import (
+    CacheControl,
+    ChatRequest,
     Choice,
+    CompletionTokensDetails,
     Compression,
+    CompressionModel,
+    CompressionReport,
+    CompressionTechnique,
     CompressResponse,
     ContentPart,
+    CountTokensMessage,
+    CountTokensRequest,
     CountTokensResponse,
     ErrorDetail,
     ErrorResponse,
+    ErrorType,
+    FinishReason,
     FunctionCall,
     FunctionCallDelta,
     FunctionDefinition,
@@ -27,28 +42,45 @@ from edgee.models._generated import (
     Model,
     ModelList,
     OutputTokensDetails,
+    PromptTokensDetails,
     ResponseMessage,
     Role,
     SendResponse,
     StreamChoice,
     StreamChunk,
     StreamDelta,
+    StreamOptions,
+    Tokenizer,
     Tool,
     ToolCall,
     ToolCallDelta,
     ToolChoice,
     ToolChoiceFunction,
+    ToolChoiceMode,
+    ToolChoiceTyped,
+    ToolChoiceTypedMode,
+    ToolExecution,
     Usage,
 )
 
 __all__ = [
+    "CacheControl",
+    "ChatRequest",
     "Choice",
+    "CompletionTokensDetails",
     "CompressResponse",
     "Compression",
+    "CompressionModel",
+    "CompressionReport",
+    "CompressionTechnique",
     "ContentPart",
+    "CountTokensMessage",
+    "CountTokensRequest",
     "CountTokensResponse",
     "ErrorDetail",
     "ErrorResponse",
+    "ErrorType",
+    "FinishReason",
     "FunctionCall",
     "FunctionCallDelta",
     "FunctionDefinition",
@@ -59,17 +91,24 @@ __all__ = [
     "Model",
     "ModelList",
     "OutputTokensDetails",
+    "PromptTokensDetails",
     "ResponseMessage",
     "Role",
     "SendResponse",
     "StreamChoice",
     "StreamChunk",
     "StreamDelta",
+    "StreamOptions",
+    "Tokenizer",
     "Tool",
     "ToolCall",
     "ToolCallDelta",
     "ToolChoice",
     "ToolChoiceFunction",
+    "ToolChoiceMode",
+    "ToolChoiceTyped",
+    "ToolChoiceTypedMode",
+    "ToolExecution",
     "Usage",
 ]
 
@@ -78,21 +117,27 @@ class _FunctionSlot:
     """``Tool.function``: the constructor on the class, the field on an instance.
 
     The contract asks for ``Tool.function(name, ...)`` while ``tool.function``
-    is the tool's ``FunctionDefinition`` field. attrs gives the field a slot
-    descriptor; this data descriptor wraps it, so instances read and write the
-    slot as before and only class-level access returns the constructor.
+    is the tool's ``FunctionDefinition`` field. The field is a descriptor on
+    the class; this data descriptor wraps it, so instances read and write the
+    field as before and only class-level access returns the constructor.
     """
 
-    def __init__(self, slot: Any) -> None:
-        self._slot = slot
+    def __init__(self, field: Any) -> None:
+        self._field = field
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        pass
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return Tool.function_tool
-        return self._slot.__get__(obj, owner)
+        return self._field.__get__(obj, owner)
 
     def __set__(self, obj: object, value: Any) -> None:
-        self._slot.__set__(obj, value)
+        self._field.__set__(obj, value)
+
+    def __delete__(self, obj: object) -> None:
+        self._field.__delete__(obj)
 
 
 type.__setattr__(Tool, "function", _FunctionSlot(Tool.__dict__["function"]))

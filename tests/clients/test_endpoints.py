@@ -29,9 +29,12 @@ def test_models_lists_the_catalogue(client: Any, gateway: FakeGateway) -> None:
     assert "content-type" not in req.headers
 
 
-def test_models_filtered_by_provider(client: Any, gateway: FakeGateway) -> None:
+def test_models_provider_is_sent_but_the_gateway_does_not_filter(
+    client: Any, gateway: FakeGateway
+) -> None:
+    # GATEWAY.md: the provider filter is documented as not implemented (full list back).
     models = client.models(provider="anthropic")
-    assert models.data and all(m.owned_by == "anthropic" for m in models.data)
+    assert len({m.owned_by for m in models.data}) > 1
     assert gateway.requests[-1].path == "/v1/models?provider=anthropic"
 
 
@@ -58,10 +61,12 @@ def test_compress(client: Any, gateway: FakeGateway) -> None:
     )
     assert isinstance(result, CompressResponse)
     assert result.messages[0].content == "say answer"
-    assert result.compression is not None
-    assert result.compression.saved_tokens == 3
-    assert result.compression.reduction == 60.0
-    assert (result.original_tokens, result.compressed_tokens) == (5, 2)
+    report = result.compression
+    assert report is not None
+    assert report.technique == "auto"
+    assert report.applied_strategies == ["filler_word_removal"]
+    assert report.compression_rate == 0.6
+    assert (report.uncompressed_input_tokens, report.compressed_input_tokens) == (5, 2)
     assert gateway.requests[-1].path == "/v1/compress"
 
 
@@ -89,7 +94,7 @@ def test_response_metadata_from_headers(client: Any, gateway: FakeGateway) -> No
     assert r.request_id is not None and r.request_id.startswith("req_")
     assert "x-edgee-provider" not in r.to_dict()
     r2 = client.send("gpt-4o", "y")
-    assert r2.fallback_used is None and r2.request_id != r.request_id
+    assert r2.fallback_used is False and r2.request_id != r.request_id
 
 
 def test_stream_metadata_from_headers(client: Any, gateway: FakeGateway) -> None:

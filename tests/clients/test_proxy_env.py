@@ -12,7 +12,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from edgee._async import _Pool
+from edgee._aiohttp_pool import Pool as _Pool
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 import edgee
 from edgee._config import (
     DEFAULT_BASE_URL,
+    DEFAULT_CONNECTION_LIMIT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ClientOptions,
@@ -22,7 +23,7 @@ from edgee._config import (
     Timeout,
     resolve_options,
 )
-from edgee.errors import ConfigurationError, EdgeeError
+from edgee.errors import ConfigurationError, EdgeeError, EdgeeWarning
 
 KEY = "sk-edgee-very-secret-0123456789"
 NO_ENV: dict[str, str] = {}
@@ -92,9 +93,14 @@ def test_empty_dict_and_none_config_use_environment() -> None:
     assert resolve(None, environ=env).api_key == KEY
 
 
-def test_unknown_dict_key_is_type_error_naming_it() -> None:
-    with pytest.raises(TypeError, match="apikey"):
-        resolve({"apikey": KEY})
+def test_unknown_dict_key_is_a_warning_naming_it() -> None:
+    # The official SDK ignored unknown keys; this one says so, at the caller's line.
+    with pytest.warns(EdgeeWarning, match="'apikey'") as record:
+        opts = resolve({"apikey": "typo", "api_key": KEY})
+    assert opts.api_key == KEY
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    assert "typo" not in str(record[0].message)
 
 
 @pytest.mark.parametrize("config", [42, 1.5, [KEY], b"key", object()])
@@ -229,7 +235,6 @@ def test_os_environ_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
         ("https://proxy.test/edgee/", "https://proxy.test/edgee"),
         ("HTTPS://Edgee.io", "HTTPS://Edgee.io"),
-        (" https://edgee.io/ ", "https://edgee.io"),
     ],
 )
 def test_base_url_normalised(given: str, expected: str) -> None:
@@ -280,9 +285,10 @@ def test_max_retries_accepted(value: int) -> None:
     assert resolve(api_key=KEY, max_retries=value).max_retries == value
 
 
-@pytest.mark.parametrize("value", [True, False, 1.0, "2"])
-def test_max_retries_wrong_type(value: object) -> None:
-    with pytest.raises(TypeError, match="max_retries"):
+@pytest.mark.parametrize("value", [True, False, 1.0, "2", -1, [2]])
+def test_max_retries_invalid_is_one_error_type(value: object) -> None:
+    # Every bad value, of whatever type, is the same ConfigurationError (a ValueError).
+    with pytest.raises(ConfigurationError, match=r"max_retries must be an integer >= 0"):
         resolve(api_key=KEY, max_retries=value)
 
 
@@ -411,7 +417,7 @@ def test_with_options_validates() -> None:
     opts = resolve(api_key=KEY)
     with pytest.raises(ValueError, match="max_retries"):
         opts.with_options(max_retries=-1)
-    with pytest.raises(TypeError, match="max_retries"):
+    with pytest.raises(ConfigurationError, match="max_retries"):
         opts.with_options(max_retries=True)
     with pytest.raises(ValueError, match="timeout"):
         opts.with_options(timeout=0)
@@ -460,7 +466,9 @@ def test_client_options_repr_hides_key_and_header_values() -> None:
         (None, {"max_retries": -1}),
         (None, {"timeout": -1}),
         (None, {"default_headers": {"X-A": 1}}),
-        ({"api_key": KEY, "bogus": 1}, {}),
+        (None, {"default_headers": {"X-A": KEY + "\u200b"}}),
+        (None, {"connection_limit": 0}),
+        ({"api_key": KEY + "\u200b"}, {}),
     ],
 )
 def test_config_errors_never_show_the_key(config: Any, kwargs: dict[str, Any]) -> None:
@@ -473,3 +481,260 @@ def test_config_errors_never_show_the_key(config: Any, kwargs: dict[str, Any]) -
 
 def test_client_options_type() -> None:
     assert isinstance(resolve(api_key=KEY), ClientOptions)
+
+
+# --- the API key: visible ASCII only ----------------------------------------------
+
+SNEAKY_KEYS = [
+    KEY[:10] + "\u200b" + KEY[10:],  # a zero-width space pasted with the key
+    KEY + "\u00e9",  # latin-1, but not ASCII
+    KEY[:5] + " " + KEY[5:],  # an inner space
+    KEY[:5] + "\t" + KEY[5:],
+    KEY + "\x7f",
+    "sk-abc\r\nX-Injected: 1",
+]
+
+
+@pytest.mark.parametrize("bad", SNEAKY_KEYS, ids=repr)
+@pytest.mark.parametrize("where", ["keyword", "config", "dict", "env"])
+def test_api_key_outside_visible_ascii_is_refused_without_showing_it(bad: str, where: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        if where == "keyword":
+            resolve(api_key=bad)
+        elif where == "config":
+            resolve(EdgeeConfig(api_key=bad))
+        elif where == "dict":
+            resolve({"api_key": bad})
+        else:
+            resolve(environ={"EDGEE_API_KEY": bad})
+    text = str(info.value) + repr(info.value) + repr(info.value.args)
+    assert "visible ASCII" in text
+    assert ("EDGEE_API_KEY" if where == "env" else "api_key") in text
+    for piece in (bad, KEY, KEY[:10], KEY[10:], "\u200b", "sk-abc"):
+        assert piece not in text
+    assert info.value.__cause__ is None and info.value.__context__ is None
+
+
+def test_api_key_error_points_at_the_bad_character() -> None:
+    with pytest.raises(ConfigurationError, match=r"U\+200B at position 10"):
+        resolve(api_key=KEY[:10] + "\u200b" + KEY[10:])
+
+
+def test_every_visible_ascii_character_is_a_valid_key() -> None:
+    key = "".join(chr(c) for c in range(0x21, 0x7F))
+    assert resolve(api_key=key).api_key == key
+
+
+# --- header names and values ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "X:A", "X A", "X\tA", "X-\u00e9", "X\r\nY", "(x)", "X/Y", "X@Y", "X-\u200b"],
+    ids=repr,
+)
+def test_header_name_must_be_a_token(name: str) -> None:
+    with pytest.raises(ConfigurationError, match="default_headers") as info:
+        resolve(api_key=KEY, default_headers={name: "v"})
+    assert "\u200b" not in str(info.value) and "\r" not in str(info.value)
+
+
+def test_every_token_character_is_a_valid_header_name() -> None:
+    name = "!#$%&'*+-.^_`|~09azAZ"
+    assert dict(resolve(api_key=KEY, default_headers={name: "v"}).default_headers) == {name: "v"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\r\nX-Evil: 1", "a\nb", "a\rb", "a\0b", "caf\u00e9", "zero\u200bwidth", "\x7f", "\x1b[0m"],
+    ids=repr,
+)
+def test_header_value_must_be_visible_ascii_space_or_tab(value: str) -> None:
+    secret = f"Bearer {KEY}{value}"
+    with pytest.raises(ConfigurationError, match=r"default_headers\['X-Proxy-Auth'\]") as info:
+        resolve(api_key=KEY, default_headers={"X-Proxy-Auth": secret})
+    assert KEY not in str(info.value)
+    assert value not in str(info.value)
+
+
+def test_header_values_may_hold_spaces_and_tabs() -> None:
+    value = "".join(chr(c) for c in range(0x20, 0x7F)) + "\t"
+    assert resolve(api_key=KEY, default_headers={"X-A": value}).default_headers["X-A"] == value
+
+
+@pytest.mark.parametrize(
+    "name", ["Content-Length", "content-length", "Transfer-Encoding", "HOST", "Connection"]
+)
+def test_framing_headers_are_the_clients_own(name: str) -> None:
+    with pytest.raises(ConfigurationError, match="set by the HTTP client itself") as info:
+        resolve(api_key=KEY, default_headers={name: "1"})
+    assert repr(name) in str(info.value)
+    opts = resolve(api_key=KEY)
+    with pytest.raises(ConfigurationError, match="default_headers"):
+        opts.with_options(default_headers={name: "1"})
+    with pytest.raises(ConfigurationError, match="default_headers"):
+        resolve(EdgeeConfig(api_key=KEY, default_headers={name: "1"}))
+
+
+def test_header_names_differing_in_case_keep_the_last() -> None:
+    opts = resolve(api_key=KEY, default_headers={"X-A": "1", "x-a": "2"})
+    assert dict(opts.default_headers) == {"x-a": "2"}
+
+
+# --- base_url: no credentials, whitespace or control characters ------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:hunter2@edgee.io",
+        "https://hunter2@edgee.io",
+        "https://user:hunter2@edgee.io:8443/v1",
+        "ftp://user:hunter2@edgee.io",
+    ],
+)
+def test_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="credentials") as info:
+        resolve(api_key=KEY, base_url=url)
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(ConfigurationError) as info:
+        resolve(environ={"EDGEE_API_KEY": KEY, "EDGEE_BASE_URL": url})
+    assert "EDGEE_BASE_URL" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+def test_edgee_config_repr_hides_credentials_in_a_url_not_checked_yet() -> None:
+    cfg = EdgeeConfig(api_key=KEY, base_url="https://user:hunter2@edgee.io")
+    assert "hunter2" not in repr(cfg)
+    assert "hunter2" not in str(cfg)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://edgee.io\n",
+        " https://edgee.io",
+        "https://edg ee.io",
+        "https://edgee\t.io",
+        "https://edgee.io/\x00",
+        "https://edgee.io\x7f",
+        "https://edgee.io\u200b",
+        "https://edgee.io\u00a0",
+        "https://edgee.io/\u2028",
+    ],
+    ids=repr,
+)
+def test_base_url_with_whitespace_or_control_characters_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="whitespace or a control character"):
+        resolve(api_key=KEY, base_url=url)
+
+
+@pytest.mark.parametrize("url", ["https://edgee.io:99999", "https://edgee.io:port", "http://[::1"])
+def test_base_url_with_a_bad_port_or_host_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="base_url"):
+        resolve(api_key=KEY, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1]:8080", "https://xn--bcher-kva.example", "https://proxy.test/p@th"]
+)
+def test_base_url_accepted_forms(url: str) -> None:
+    assert resolve(api_key=KEY, base_url=url).base_url == url
+
+
+# --- setting the key and URL on a built client ----------------------------------------
+
+
+def test_with_api_key_is_checked_like_construction() -> None:
+    opts = resolve(api_key=KEY)
+    other = opts.with_api_key("sk-other")
+    assert other.api_key == "sk-other"
+    assert opts.api_key == KEY
+    assert other.with_api_key(f" {KEY}\n").api_key == KEY
+    for bad in ("", "  ", None):
+        with pytest.raises(ConfigurationError, match="api_key"):
+            opts.with_api_key(bad)
+    with pytest.raises(ConfigurationError) as info:
+        opts.with_api_key(KEY + "\u200b")
+    assert KEY not in str(info.value)
+    with pytest.raises(TypeError, match="api_key"):
+        opts.with_api_key(b"bytes")
+
+
+def test_with_base_url_is_checked_like_construction() -> None:
+    opts = resolve(api_key=KEY)
+    assert opts.with_base_url("http://127.0.0.1:9/").base_url == "http://127.0.0.1:9"
+    for bad in ("", None, "edgee.io", "https://u:hunter2@x.test", "https://x.test\n"):
+        with pytest.raises(ConfigurationError, match="base_url") as info:
+            opts.with_base_url(bad)
+        assert "hunter2" not in str(info.value)
+
+
+# --- connection_limit ---------------------------------------------------------------
+
+
+def test_connection_limit_default_and_forms() -> None:
+    assert resolve(api_key=KEY).connection_limit == DEFAULT_CONNECTION_LIMIT == 100
+    assert resolve(api_key=KEY, connection_limit=1).connection_limit == 1
+    assert resolve(EdgeeConfig(api_key=KEY, connection_limit=7)).connection_limit == 7
+    assert resolve({"api_key": KEY, "connection_limit": 8}).connection_limit == 8
+    assert resolve({"connection_limit": 8}, api_key=KEY, connection_limit=3).connection_limit == 3
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.0, "10", [1]])
+def test_connection_limit_invalid(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"connection_limit must be an integer >= 1"):
+        resolve(api_key=KEY, connection_limit=bad)
+    with pytest.raises(ConfigurationError, match="connection_limit"):
+        resolve(EdgeeConfig(api_key=KEY, connection_limit=bad))  # type: ignore[arg-type]
+
+
+# --- Timeout.total and Timeout.pool ---------------------------------------------------
+
+
+def test_timeout_total_and_pool_defaults() -> None:
+    t = Timeout()
+    assert (t.connect, t.read, t.total, t.pool) == (5.0, 600.0, None, 600.0)
+    # pool follows read unless given; total is never set by a number.
+    assert Timeout(connect=1, read=2).pool == 2.0
+    assert Timeout(read=None).pool is None
+    assert Timeout(read=30, pool=1).pool == 1.0
+    assert Timeout.coerce(30) == Timeout(connect=30, read=30, total=None, pool=30)
+    assert Timeout.coerce(None) == Timeout(None, None, None, None)
+    assert Timeout(5, 600) == DEFAULT_TIMEOUT
+
+
+@pytest.mark.parametrize("field", ["total", "pool"])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (math.inf, ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
+)
+def test_timeout_total_and_pool_validated(
+    field: str, value: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=rf"timeout\.{field}"):
+        Timeout(**{field: value})  # type: ignore[arg-type]
+
+
+def test_timeout_total_and_pool_reach_client_options() -> None:
+    t = Timeout(connect=2, read=30, total=120, pool=4)
+    opts = resolve(api_key=KEY, timeout=t)
+    assert (opts.timeout.total, opts.timeout.pool) == (120.0, 4.0)
+    assert resolve({"api_key": KEY, "timeout": t}).timeout is t
+    assert opts.with_options(timeout=Timeout(total=9)).timeout.total == 9.0
+
+
+# --- warnings point at the caller -----------------------------------------------------
+
+
+def test_warn_user_skips_edgee_frames() -> None:
+    # resolve_options -> _config_fields -> warn_user: three edgee frames, one warning here.
+    with pytest.warns(EdgeeWarning) as record:
+        resolve_options({"api_key": KEY, "nope": 1}, environ={})
+    assert record[0].filename == __file__

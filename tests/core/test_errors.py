@@ -10,17 +10,22 @@ import pytest
 
 import edgee
 from edgee import errors
+from edgee._error_mapping import error_from_response, stream_error_from_payload
+from edgee._headers import parse_retry_after
 from edgee.errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
     ChunkDecodeError,
+    ClientStateError,
     ConfigurationError,
     ConflictError,
     EdgeeError,
+    EdgeeWarning,
     EventTooLargeError,
     IncompleteStreamError,
     InternalServerError,
@@ -29,10 +34,8 @@ from edgee.errors import (
     RateLimitError,
     StreamAPIError,
     StreamError,
+    ToolArgumentsError,
     UnprocessableEntityError,
-    error_from_response,
-    parse_retry_after,
-    stream_error_from_payload,
 )
 
 
@@ -62,13 +65,17 @@ TREE: list[tuple[type[BaseException], tuple[type[BaseException], ...]]] = [
     (UnprocessableEntityError, (APIStatusError,)),
     (RateLimitError, (APIStatusError,)),
     (InternalServerError, (APIStatusError,)),
-    (APIConnectionError, (APIError,)),
+    (APIConnectionError, (APIError, ConnectionError, OSError)),
     (APITimeoutError, (APIConnectionError,)),
-    (StreamError, (APIError,)),
+    (APIResponseValidationError, (APIError, ValueError)),
+    (StreamError, (APIError, RuntimeError)),
     (StreamAPIError, (StreamError,)),
     (ChunkDecodeError, (StreamError,)),
     (EventTooLargeError, (StreamError,)),
     (IncompleteStreamError, (StreamError,)),
+    (ClientStateError, (EdgeeError, RuntimeError)),
+    (ToolArgumentsError, (EdgeeError, ValueError)),
+    (EdgeeWarning, (UserWarning,)),
 ]
 
 
@@ -76,14 +83,34 @@ TREE: list[tuple[type[BaseException], tuple[type[BaseException], ...]]] = [
 def test_class_tree(cls: type[BaseException], parents: tuple[type[BaseException], ...]) -> None:
     for parent in parents:
         assert issubclass(cls, parent)
-    assert getattr(edgee, cls.__name__) is cls  # re-exported from edgee
+    if cls is not ToolArgumentsError:  # that one is edgee.tools'
+        assert getattr(edgee, cls.__name__) is cls  # re-exported from edgee
 
 
-def test_only_status_errors_are_runtime_errors() -> None:
+def test_the_builtin_bases_are_the_official_sdks() -> None:
+    # Code written for the official package catches RuntimeError (HTTP and stream
+    # errors), OSError (its URLError) and ValueError (its JSON errors).
+    for cls in (APIStatusError, StreamAPIError, ChunkDecodeError, IncompleteStreamError):
+        assert issubclass(cls, RuntimeError)
+    assert issubclass(EventTooLargeError, RuntimeError)
+    assert issubclass(APITimeoutError, OSError)
     assert not issubclass(APIConnectionError, RuntimeError)
-    assert not issubclass(StreamError, RuntimeError)
     assert not issubclass(ConfigurationError, RuntimeError)
     assert not issubclass(APIStatusError, ValueError)
+    assert not issubclass(StreamError, (ValueError, OSError))
+
+
+def test_connection_error_keeps_its_message_as_an_oserror() -> None:
+    err = APIConnectionError("Connection error: refused", request_id="r")
+    assert str(err) == "Connection error: refused"
+    assert (err.message, err.request_id, err.errno) == ("Connection error: refused", "r", None)
+
+
+def test_the_tool_argument_error_is_the_same_class_in_tools() -> None:
+    from edgee import tools
+
+    assert tools.ToolArgumentsError is ToolArgumentsError
+    assert issubclass(tools.MaxIterationsError, EdgeeError)
 
 
 def test_every_public_name_exists() -> None:
@@ -287,6 +314,30 @@ def test_parse_retry_after_rejects(value: str) -> None:
     assert parse_retry_after({"retry-after": value}) is None
 
 
+@pytest.mark.parametrize(
+    "value", ["1_0", "+5", " 5", "5 5", "\u0665", "\uff15", "1e1", "0x10", "5.", "inf"]
+)
+def test_retry_after_is_ascii_digits_or_a_date_only(value: str) -> None:
+    # Python's float()/int() syntax (underscores, signs, exponents, other scripts'
+    # digits) is not HTTP's: such a value is no hint at all.
+    assert parse_retry_after({"retry-after": value}) is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("10", 10.0), ("2.5", 2.5), ("007", 7.0)])
+def test_parse_retry_after_seconds(value: str, seconds: float) -> None:
+    assert parse_retry_after({"Retry-After": value}) == seconds
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("1500", 1.5), ("2.5", 0.0025), ("0", 0.0)])
+def test_retry_after_ms(value: str, seconds: float) -> None:
+    assert parse_retry_after({"retry-after-ms": value}) == seconds
+
+
+@pytest.mark.parametrize("value", ["1_000", "-5", "+5", "inf", "\u0665", "1e3", ""])
+def test_retry_after_ms_rejects(value: str) -> None:
+    assert parse_retry_after({"retry-after-ms": value}) is None
+
+
 # --- other constructors ---------------------------------------------------------
 
 
@@ -304,7 +355,7 @@ def test_stream_error_from_gateway_payload() -> None:
     err = stream_error_from_payload(data, payload)
     assert isinstance(err, StreamAPIError)
     assert isinstance(err, StreamError)
-    assert not isinstance(err, RuntimeError)
+    assert isinstance(err, RuntimeError)  # as the official SDK's stream errors
     assert err.message == "provider failed"
     assert str(err) == "provider failed"
     assert (err.type, err.code, err.param) == ("server_error", "502", None)

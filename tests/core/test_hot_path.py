@@ -14,8 +14,10 @@ No timings here: speed is measured by ``make bench``.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import json
+import typing
 from typing import Any
 
 import attrs
@@ -23,19 +25,32 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgee._convert import _make_slow_structure, converter
-from edgee._streaming import _BLOCK, ChunkParser, StreamAccumulator
+from edgee._convert import DictModel, _make_slow_structure, converter
+from edgee._streaming import _BLOCK, NEED_DATA, ChunkParser, StreamAccumulator
+from edgee._streaming import DONE as DONE_EVENT
 from edgee.errors import ChunkDecodeError, EventTooLargeError, StreamError
 from edgee.models import (
+    ChatRequest,
+    CompressResponse,
+    CountTokensRequest,
     ErrorResponse,
     InputObject,
-    Message,
     SendResponse,
     StreamChunk,
 )
 from edgee.sse import ServerSentEvent, SSEDecoder
 
-MODELS = [StreamChunk, SendResponse, Message, InputObject, ErrorResponse]
+# The attrs models (the ones with compiled structure functions); the dict models inside
+# them (messages, tool calls) are built by one hook that both paths call.
+MODELS = [
+    StreamChunk,
+    SendResponse,
+    InputObject,
+    ErrorResponse,
+    ChatRequest,
+    CountTokensRequest,
+    CompressResponse,
+]
 
 _scalars = st.one_of(
     st.none(),
@@ -55,12 +70,16 @@ _json = st.recursive(
 
 def _field_values(cls: type[Any], depth: int) -> st.SearchStrategy[dict[str, Any]]:
     """Dicts shaped like ``cls`` (its wire keys, mostly), with plausible and implausible values."""
-    attrs.resolve_types(cls)  # field types are strings until resolved (PEP 563)
-    fields = [a for a in attrs.fields(cls) if a.name != "_extra"]
     entries: dict[str, st.SearchStrategy[Any]] = {}
-    for a in fields:
-        wire = a.metadata.get("wire", a.name)
-        entries[wire] = _value_for(a.type, depth)
+    if issubclass(cls, DictModel):
+        hints = typing.get_type_hints(cls)
+        for key in cls._keys_:
+            entries[key.wire] = _value_for(hints[key.name], depth)
+    else:
+        attrs.resolve_types(cls)  # field types are strings until resolved (PEP 563)
+        for a in attrs.fields(cls):
+            if a.name != "_extra":
+                entries[a.metadata.get("wire", a.name)] = _value_for(a.type, depth)
     return st.fixed_dictionaries(
         {},
         optional={
@@ -72,17 +91,21 @@ def _field_values(cls: type[Any], depth: int) -> st.SearchStrategy[dict[str, Any
     )
 
 
-def _value_for(tp: Any, depth: int) -> st.SearchStrategy[Any]:
-    import typing
+def _is_model(tp: Any) -> bool:
+    return attrs.has(tp) or (isinstance(tp, type) and issubclass(tp, DictModel))
 
+
+def _value_for(tp: Any, depth: int) -> st.SearchStrategy[Any]:
     args = [a for a in typing.get_args(tp) if a is not type(None)]
     options: list[st.SearchStrategy[Any]] = [_scalars]
     for arg in args or [tp]:
-        if attrs.has(arg) and depth > 0:
+        if _is_model(arg) and depth > 0:
             options.append(_field_values(arg, depth - 1))
+        elif isinstance(arg, type) and issubclass(arg, enum.Enum):
+            options.append(st.sampled_from([m.value for m in arg] + ["new-value"]))
         elif typing.get_origin(arg) is list:
             (element,) = typing.get_args(arg) or (Any,)
-            if attrs.has(element) and depth > 0:
+            if _is_model(element) and depth > 0:
                 options.append(st.lists(_field_values(element, depth - 1), max_size=2))
             else:
                 options.append(st.lists(_json, max_size=2))
@@ -165,8 +188,8 @@ def test_the_parser_reads_json_as_json_loads_does(text: str) -> None:
         valid = False
     parser = ChunkParser()
     try:
-        parser.feed(f"data: {text}\n\n".encode())
-        parser.raise_pending()
+        feed(parser, f"data: {text}\n\n".encode())
+        feed(parser, b"")
         rejected = False
     except ChunkDecodeError as exc:
         rejected = "not valid JSON" in str(exc)
@@ -190,11 +213,11 @@ def test_the_parser_reads_json_as_json_loads_does(text: str) -> None:
 def test_json_edge_cases(text: str, ok: bool) -> None:
     parser = ChunkParser()
     if ok:
-        assert len(parser.feed(f"data: {text}\n\n".encode())) == 1
+        assert len(feed(parser, f"data: {text}\n\n".encode())) == 1
     else:
         with pytest.raises(ChunkDecodeError, match="not valid JSON"):
-            parser.feed(f"data: {text}\n\n".encode())
-            parser.raise_pending()
+            feed(parser, f"data: {text}\n\n".encode())
+            feed(parser, b"")
 
 
 def _chunk(content: str | None = None, *, args: str | None = None, index: int = 0) -> StreamChunk:
@@ -280,28 +303,60 @@ def test_feed_messages_is_feed_with_message_events_as_data(
     assert run(bare=True) == run(bare=False)
 
 
-def test_iter_feed_is_feed_taken_lazily() -> None:
-    """iter_feed() gives feed()'s chunks, parsing each only when it is taken."""
+def test_next_event_parses_each_chunk_only_when_it_is_taken() -> None:
+    """Receiving decodes events; each chunk's JSON waits for next_event()."""
     events = b"".join(
         b'data: {"choices":[{"index":0,"delta":{"content":"%d"}}]}\n\n' % i for i in range(5)
     )
-    eager = ChunkParser().feed(events + b"data: [DONE]\n\n")
+    eager = feed(ChunkParser(), events + b"data: [DONE]\n\n")
     parser = ChunkParser()
-    lazy = parser.iter_feed(events + b"data: [DONE]\n\n")
+    parser.receive_data(events + b"data: [DONE]\n\n")
     assert parser.chunks_received == 0  # nothing parsed before it is asked for
-    first = next(lazy)
+    first = parser.next_event()
     assert parser.chunks_received == 1 and not parser.done
-    assert [first, *lazy] == eager
+    assert [first, *(parser.next_event() for _ in range(4))] == eager
+    assert parser.next_event() is DONE_EVENT
     assert parser.done and parser.chunks_received == 5
 
 
-def test_iter_feed_holds_an_error_back_until_the_chunks_before_it_are_taken() -> None:
+def test_an_error_comes_after_the_chunks_before_it_are_taken() -> None:
     good = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
     parser = ChunkParser()
-    chunks = list(parser.iter_feed(good + b"data: {not json}\n\n"))
-    assert len(chunks) == 1
+    parser.receive_data(good + b"data: {not json}\n\n")
+    assert isinstance(parser.next_event(), StreamChunk)
     with pytest.raises(ChunkDecodeError):
-        parser.raise_pending()
+        parser.next_event()
     # No chunk before it: the error comes at once.
     with pytest.raises(ChunkDecodeError):
-        list(ChunkParser().iter_feed(b"data: {not json}\n\n"))
+        feed(ChunkParser(), b"data: {not json}\n\n")
+
+
+# --- the pull parser, taken as the transports take it -----------------------------------
+
+
+def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
+    """Give ``data`` (if any) and take every chunk it completed.
+
+    An error met after some chunks is left for the next call (it is sticky),
+    as a transport delivers those chunks before raising it.
+    """
+    if data:
+        parser.receive_data(data)
+    chunks: list[StreamChunk] = []
+    while True:
+        try:
+            event = parser.next_event()
+        except StreamError:
+            if chunks:
+                return chunks
+            raise
+        if event is NEED_DATA or event is DONE_EVENT:
+            return chunks
+        assert isinstance(event, StreamChunk)
+        chunks.append(event)
+
+
+def finish(parser: ChunkParser) -> list[StreamChunk]:
+    """End of input, then the chunks still to take."""
+    parser.receive_data(b"")
+    return feed(parser, b"")

@@ -135,8 +135,8 @@ def test_list_of_messages_every_role_byte_exact() -> None:
         b'{"role":"system","content":"be brief"},'
         b'{"role":"developer","content":"no emojis"},'
         b'{"role":"user","content":"weather in Paris?"},'
-        b'{"role":"assistant","tool_calls":[{"id":"call_1","function":'
-        b'{"name":"weather","arguments":"{\\"city\\":\\"Paris\\"}"},"type":"function"}]},'
+        b'{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":'
+        b'{"name":"weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},'
         b'{"role":"tool","content":"22C","tool_call_id":"call_1"},'
         b'{"role":"assistant","content":"It is 22C."}'
         b"]}"
@@ -238,9 +238,9 @@ def test_input_object_full_byte_exact_and_headers() -> None:
         b'{"model":"gpt-4o","messages":['
         b'{"role":"system","content":"be brief"},{"role":"user","content":"weather?"}],'
         b'"stream":true,'
-        b'"tools":[{"function":{"name":"get_weather","description":"Current weather",'
-        b'"parameters":{"type":"object","properties":{"city":{"type":"string"}},'
-        b'"required":["city"]}},"type":"function"}],'
+        b'"tools":[{"type":"function","function":{"name":"get_weather",'
+        b'"description":"Current weather","parameters":{"type":"object",'
+        b'"properties":{"city":{"type":"string"}},"required":["city"]}}}],'
         b'"tool_choice":"auto","tags":["team-a","prod"]}'
     )
     assert req.headers == {
@@ -511,6 +511,13 @@ ALL_BODY_OPTIONS: dict[str, Any] = {
     "response_format": {"type": "json_object"},
     "user": "user-1",
     "metadata": {"k": "v"},
+    "frequency_penalty": 0.5,
+    "presence_penalty": -0.5,
+    "logit_bias": {"50256": -100},
+    "logprobs": True,
+    "top_logprobs": 3,
+    "parallel_tool_calls": False,
+    "reasoning_effort": "low",
     "edgee_tool_ids": ["t1", "t2"],
     "edgee_pending_id": "pending-1",
     "enable_debug": True,
@@ -559,6 +566,8 @@ def test_option_names_are_the_documented_ones() -> None:
         "extra_headers",
         "timeout",
         "max_retries",
+        "session_id",
+        "debug",
     } == OPTION_NAMES
 
 
@@ -568,7 +577,7 @@ def test_full_key_order() -> None:
         tools=[Tool.function("f")],
         tool_choice="required",
         tags=["t"],
-        compression_model="agentic",
+        compression_model="claude",
     )
     # Options given in reverse order still come out in the documented order.
     reversed_options = dict(reversed(list(ALL_BODY_OPTIONS.items())))
@@ -627,16 +636,17 @@ def test_extra_body_is_not_mutated() -> None:
 
 def test_compression_model_is_sent_with_a_deprecation_warning() -> None:
     for input in (
-        InputObject(messages=[Message.user("hello")], compression_model="agentic"),
-        {"messages": [Message.user("hello")], "compression_model": "agentic"},
+        InputObject(messages=[Message.user("hello")], compression_model="claude"),
+        {"messages": [Message.user("hello")], "compression_model": "claude"},
     ):
         with pytest.warns(DeprecationWarning, match="tool_result_trimming") as record:
             req = build(input)
         assert len(record) == 1
         assert "compression_model" in str(record[0].message)
+        assert record[0].filename == __file__  # the caller's line, not edgee's
         assert req.body == (
             b'{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}],'
-            b'"compression_model":"agentic"}'
+            b'"compression_model":"claude"}'
         )
 
 
@@ -713,7 +723,6 @@ INVALID: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     ("unknown-role-model", {"input": [Message(role="bot", content="x")]}, ValueError, r"role"),
     ("dict-without-messages", {"input": {"tools": []}}, ValueError, "messages"),
     ("empty-dict", {"input": {}}, ValueError, "messages"),
-    ("unknown-input-key", {"input": with_messages(tool=[])}, ValueError, "tool"),
     ("empty-list", {"input": []}, ValueError, "messages"),
     ("empty-dict-messages", {"input": {"messages": []}}, ValueError, "messages"),
     ("empty-object-messages", {"input": InputObject(messages=[])}, ValueError, "messages"),
@@ -840,9 +849,43 @@ INVALID: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     (
         "compression-model-int",
         {"input": with_messages(compression_model=1)},
-        TypeError,
+        ValueError,
         "compression_model",
     ),
+    (
+        "compression-model-unknown",
+        {"input": with_messages(compression_model="agentic")},
+        ValueError,
+        r"compression_model must be one of claude, codex, cursor, opencode, not 'agentic'",
+    ),
+    (
+        "compression-model-case",
+        {"input": with_messages(compression_model="Claude")},
+        ValueError,
+        "compression_model",
+    ),
+    (
+        "compression-model-list",
+        {"input": with_messages(compression_model=["claude"])},
+        ValueError,
+        "compression_model",
+    ),
+    ("tool-choice-mode-word", {"tool_choice": {"type": "any"}}, ValueError, r"tool_choice\.type"),
+    (
+        "tool-choice-required-object",
+        {"tool_choice": {"type": "required"}},
+        ValueError,
+        "tool_choice",
+    ),
+    ("session-id-int", {"session_id": 5}, TypeError, "session_id"),
+    ("session-id-empty", {"session_id": ""}, ValueError, "session_id"),
+    ("session-id-newline", {"session_id": "s1\r\nX-Evil: 1"}, ValueError, "session_id"),
+    ("session-id-unicode", {"session_id": "s\u00e9"}, ValueError, "session_id"),
+    ("debug-string", {"debug": "yes"}, TypeError, "debug"),
+    ("debug-int", {"debug": 1}, TypeError, "debug"),
+    ("debug-conflict", {"debug": True, "enable_debug": False}, ValueError, "debug"),
+    ("system-option-on-chat", {"system": "x"}, TypeError, "unknown option: system"),
+    ("tokenizer-option-on-chat", {"tokenizer": "o200k_base"}, TypeError, "tokenizer"),
     ("extra-body-list", {"extra_body": [("a", 1)]}, TypeError, "extra_body"),
     ("extra-headers-list", {"extra_headers": ["X-A"]}, TypeError, "extra_headers"),
     ("extra-headers-int", {"extra_headers": {"X-A": 1}}, TypeError, "extra_headers"),

@@ -11,7 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edgee._attempts import Deliver, Head, ReadBody, Send, Sleep, attempt_flow
+from edgee._config import resolve_options
+from edgee._request import PreparedRequest, build_chat_request
 from edgee._retry import INITIAL_DELAY, MAX_DELAY, MAX_RETRY_AFTER, backoff, retry_delay
+from edgee.errors import APIConnectionError, APIStatusError, NotFoundError
 
 
 def no_jitter() -> float:
@@ -296,3 +300,117 @@ def test_backoff_property(attempt: int, rand: float) -> None:
     wait = backoff(attempt, lambda: rand)
     base = min(INITIAL_DELAY * 2 ** min(attempt, 16), MAX_DELAY)
     assert base * 0.75 <= wait <= base <= MAX_DELAY
+
+
+# --- the attempt flow (_attempts.attempt_flow), driven by hand ---------------------------
+
+
+def chat(stream: bool, retries: int = 2) -> PreparedRequest:
+    options = resolve_options(
+        None, api_key="sk-flow", base_url="https://gw.test", max_retries=retries
+    )
+    return build_chat_request(options, "gpt-4o", "hi", stream=stream)
+
+
+def drive(request: PreparedRequest, outcomes: list[object]) -> list[object]:
+    """Run the flow; each command gets the next outcome (None for Release/Sleep)."""
+    flow = attempt_flow(request)
+    commands: list[object] = [next(flow)]
+    replies = iter(outcomes)
+    while type(commands[-1]) is not Deliver:
+        kind = type(commands[-1])
+        reply = next(replies) if kind in (Send, ReadBody) else None
+        commands.append(flow.send(reply))  # type: ignore[arg-type]
+    return commands
+
+
+JSON = {"content-type": "application/json"}
+SSE = {"content-type": "text/event-stream"}
+
+
+def kinds(commands: list[object]) -> list[str]:
+    return [type(c).__name__ for c in commands]
+
+
+def test_flow_a_whole_answer_is_read_then_released() -> None:
+    commands = drive(chat(False), [Head(200, JSON), b"{}"])
+    assert kinds(commands) == ["Send", "ReadBody", "Release", "Deliver"]
+    answer = commands[-1]
+    assert isinstance(answer, Deliver) and answer.body == b"{}" and answer.status == 200
+
+
+def test_flow_an_event_stream_is_delivered_unread() -> None:
+    commands = drive(chat(True), [Head(200, SSE)])
+    assert kinds(commands) == ["Send", "Deliver"]
+    assert commands[-1].body is None  # type: ignore[attr-defined]
+
+
+def test_flow_a_json_answer_to_a_stream_request_is_read_whole() -> None:
+    assert kinds(drive(chat(True), [Head(200, JSON), b"{}"]))[-3:] == [
+        "ReadBody",
+        "Release",
+        "Deliver",
+    ]
+
+
+def test_flow_a_connection_failure_is_retried_after_a_sleep() -> None:
+    commands = drive(chat(False), [APIConnectionError("reset"), Head(200, JSON), b"{}"])
+    assert kinds(commands) == ["Send", "Sleep", "Send", "ReadBody", "Release", "Deliver"]
+    sleep = commands[1]
+    assert isinstance(sleep, Sleep) and 0 < sleep.seconds <= INITIAL_DELAY
+
+
+def test_flow_a_body_cut_mid_read_is_retried_like_a_connection_failure() -> None:
+    commands = drive(
+        chat(False), [Head(200, JSON), APIConnectionError("cut"), Head(200, JSON), b"{}"]
+    )
+    assert kinds(commands) == [
+        "Send",
+        "ReadBody",
+        "Sleep",
+        "Send",
+        "ReadBody",
+        "Release",
+        "Deliver",
+    ]
+
+
+def test_flow_raises_the_last_connection_error_when_retries_run_out() -> None:
+    error = APIConnectionError("refused")
+    with pytest.raises(APIConnectionError) as info:
+        drive(chat(False, retries=0), [error])
+    assert info.value is error
+
+
+def test_flow_a_4xx_reads_its_body_and_raises_the_mapped_error() -> None:
+    body = json.dumps({"error": {"message": "no such model"}}).encode()
+    with pytest.raises(NotFoundError, match="no such model"):
+        drive(chat(False), [Head(404, JSON), body])
+
+
+def test_flow_an_unreadable_error_body_still_gives_the_status_error() -> None:
+    with pytest.raises(APIStatusError) as info:
+        drive(chat(False, retries=0), [Head(500, JSON), APIConnectionError("cut")])
+    assert info.value.status_code == 500
+
+
+def test_flow_a_redirect_sends_again_to_the_new_place_uncounted() -> None:
+    moved = Head(307, {"location": "/elsewhere"})
+    commands = drive(chat(False, retries=0), [moved, Head(200, JSON), b"{}"])
+    assert kinds(commands) == ["Send", "Release", "Send", "ReadBody", "Release", "Deliver"]
+    second = commands[2]
+    assert isinstance(second, Send) and second.request.url == "https://gw.test/elsewhere"
+
+
+def test_flow_a_503_then_success() -> None:
+    commands = drive(chat(False), [Head(503, {}), b"busy", Head(200, JSON), b"{}"])
+    assert kinds(commands) == [
+        "Send",
+        "ReadBody",
+        "Release",
+        "Sleep",
+        "Send",
+        "ReadBody",
+        "Release",
+        "Deliver",
+    ]

@@ -16,9 +16,12 @@ from typing import Any
 
 import pytest
 
-from edgee._streaming import ChunkParser, StreamAccumulator
+from edgee._streaming import DONE as DONE_EVENT
+from edgee._streaming import NEED_DATA, ChunkParser, StreamAccumulator
 from edgee.errors import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     ChunkDecodeError,
     EdgeeError,
     IncompleteStreamError,
@@ -80,8 +83,8 @@ def parse(pieces: Iterable[bytes], **kwargs: Any) -> tuple[list[StreamChunk], Ch
     parser = ChunkParser(**kwargs)
     chunks: list[StreamChunk] = []
     for piece in pieces:
-        chunks.extend(parser.feed(piece))
-    chunks.extend(parser.close())
+        chunks.extend(feed(parser, piece))
+    chunks.extend(finish(parser))
     return chunks, parser
 
 
@@ -92,8 +95,8 @@ def outcome(pieces: Iterable[bytes]) -> tuple[list[dict[str, Any]], tuple[Any, .
     error: tuple[Any, ...] | None = None
     try:
         for piece in pieces:
-            chunks.extend(c.to_dict() for c in parser.feed(piece))
-        chunks.extend(c.to_dict() for c in parser.close())
+            chunks.extend(c.to_dict() for c in feed(parser, piece))
+        chunks.extend(c.to_dict() for c in finish(parser))
     except StreamError as exc:
         error = (
             type(exc),
@@ -122,7 +125,7 @@ HELLO_STREAM = sse(
 
 def test_done_ends_the_stream() -> None:
     chunks, parser = parse([HELLO_STREAM + DONE])
-    assert texts(chunks) == ["", "Hello", ", world", None]
+    assert texts(chunks) == [None, "Hello", ", world", None]
     assert chunks[0].role == Role.assistant
     assert chunks[-1].finish_reason == "stop"
     assert parser.done is True
@@ -146,13 +149,13 @@ def test_done_with_no_chunks_is_a_valid_empty_stream() -> None:
 def test_input_after_done_is_ignored() -> None:
     after = b'data: {"not json\n\nevent: error\ndata: {"error": {"message": "late"}}\n\n'
     chunks, parser = parse([HELLO_STREAM + DONE + sse(chunk("extra")) + after])
-    assert texts(chunks) == ["", "Hello", ", world", None]
+    assert texts(chunks) == [None, "Hello", ", world", None]
     # ... also when it comes in later feeds.
     parser = ChunkParser()
-    assert len(parser.feed(HELLO_STREAM + DONE)) == 4
-    assert parser.feed(sse(chunk("extra"))) == []
-    assert parser.feed(after) == []
-    assert parser.close() == []
+    assert len(feed(parser, HELLO_STREAM + DONE)) == 4
+    assert feed(parser, sse(chunk("extra"))) == []
+    assert feed(parser, after) == []
+    assert finish(parser) == []
     assert parser.chunks_received == 4
 
 
@@ -179,10 +182,10 @@ def test_unknown_finish_reason_counts_as_finished() -> None:
 
 def test_eof_mid_choice_is_incomplete() -> None:
     parser = ChunkParser(request_id="req-42")
-    delivered = parser.feed(sse(chunk(role="assistant"), chunk("Hel"), chunk("lo")))
+    delivered = feed(parser, sse(chunk(role="assistant"), chunk("Hel"), chunk("lo")))
     assert len(delivered) == 3
     with pytest.raises(IncompleteStreamError) as info:
-        parser.close()
+        finish(parser)
     err = info.value
     assert err.chunks_received == 3
     assert err.request_id == "req-42"
@@ -220,9 +223,9 @@ def test_unterminated_last_event_is_discarded() -> None:
 
 def test_close_is_not_needed_after_done_and_is_idempotent() -> None:
     parser = ChunkParser()
-    parser.feed(HELLO_STREAM + DONE)
-    assert parser.close() == []
-    assert parser.close() == []
+    feed(parser, HELLO_STREAM + DONE)
+    assert finish(parser) == []
+    assert finish(parser) == []
 
 
 # --- errors inside the stream ---------------------------------------------------------
@@ -240,9 +243,9 @@ ERROR_PAYLOAD = {
 def test_error_object_mid_stream() -> None:
     raw = json.dumps(ERROR_PAYLOAD)
     parser = ChunkParser(request_id="req-7")
-    assert texts(parser.feed(sse(chunk("Hel")))) == ["Hel"]
+    assert texts(feed(parser, sse(chunk("Hel")))) == ["Hel"]
     with pytest.raises(StreamAPIError) as info:
-        parser.feed(sse(raw))
+        feed(parser, sse(raw))
     err = info.value
     assert err.message == "upstream provider overloaded"
     assert "upstream provider overloaded" in str(err)
@@ -289,9 +292,9 @@ def test_a_chunk_with_choices_and_an_error_field_is_a_chunk() -> None:
 def test_malformed_json_is_a_chunk_decode_error() -> None:
     bad = '{"id": "x", "choices": [{"delta": {"content": "He'
     parser = ChunkParser(request_id="req-9")
-    parser.feed(sse(chunk("a")))
+    feed(parser, sse(chunk("a")))
     with pytest.raises(ChunkDecodeError) as info:
-        parser.feed(sse(bad))
+        feed(parser, sse(bad))
     assert info.value.raw == bad
     assert info.value.request_id == "req-9"
     assert isinstance(info.value, StreamError)
@@ -370,32 +373,64 @@ def test_unknown_fields_are_kept() -> None:
 
 def test_chunks_before_an_error_in_the_same_piece_are_delivered_first() -> None:
     parser = ChunkParser()
-    delivered = parser.feed(sse(chunk("a"), chunk("b"), ERROR_PAYLOAD, chunk("c")))
+    delivered = feed(parser, sse(chunk("a"), chunk("b"), ERROR_PAYLOAD, chunk("c")))
     assert texts(delivered) == ["a", "b"]
     with pytest.raises(StreamAPIError):
-        parser.feed(b"")
+        feed(parser, b"")
     parser = ChunkParser()
-    assert texts(parser.feed(sse(chunk("a"), "{bad json"))) == ["a"]
+    assert texts(feed(parser, sse(chunk("a"), "{bad json"))) == ["a"]
     with pytest.raises(ChunkDecodeError) as info:
-        parser.close()
+        finish(parser)
     assert info.value.raw == "{bad json"
 
 
-def test_raise_pending_surfaces_a_held_back_error() -> None:
+def test_next_event_says_need_data_then_raises_a_held_back_error_after_its_chunks() -> None:
     parser = ChunkParser()
-    parser.raise_pending()  # nothing held back: no error
-    assert texts(parser.feed(sse(chunk("a"), ERROR_PAYLOAD))) == ["a"]
+    assert parser.next_event() is NEED_DATA  # nothing yet: no error
+    parser.receive_data(sse(chunk("a"), ERROR_PAYLOAD, chunk("b")))
+    assert texts([parser.next_event()]) == ["a"]  # type: ignore[list-item]
+    with pytest.raises(StreamAPIError) as first:
+        parser.next_event()
+    with pytest.raises(StreamAPIError) as again:  # sticky: the stream stays failed
+        parser.next_event()
+    assert again.value is first.value
+    parser.receive_data(sse(chunk("c")))  # ignored once failed
     with pytest.raises(StreamAPIError):
-        parser.raise_pending()
-    parser.raise_pending()  # raised once only
+        parser.next_event()
+
+
+def test_next_event_says_done_for_ever_after_done() -> None:
+    parser = ChunkParser()
+    parser.receive_data(HELLO_STREAM + DONE)
+    events = [parser.next_event() for _ in range(6)]
+    assert events[4:] == [DONE_EVENT, DONE_EVENT]
+    parser.receive_data(b"")
+    assert parser.next_event() is DONE_EVENT
+
+
+def test_a_timeout_is_raised_as_it_is() -> None:
+    parser = ChunkParser(request_id="req-t")
+    parser.receive_data(sse(chunk("a")))
+    timeout = APITimeoutError("Request timed out: ReadTimeout")
+    parser.connection_lost(timeout)
+    assert texts([parser.next_event()]) == ["a"]  # type: ignore[list-item]
+    with pytest.raises(APITimeoutError) as info:
+        parser.next_event()
+    assert info.value is timeout
+    assert timeout.request_id == "req-t"
+
+
+def lose(parser: ChunkParser, cause: BaseException) -> list[StreamChunk]:
+    parser.connection_lost(cause)
+    return feed(parser, b"")
 
 
 def test_connection_lost_mid_choice_names_the_cause() -> None:
     parser = ChunkParser(request_id="req-1")
-    parser.feed(sse(chunk("a"), chunk("b")))
+    feed(parser, sse(chunk("a"), chunk("b")))
     cause = ConnectionResetError("peer reset")
     with pytest.raises(IncompleteStreamError) as info:
-        parser.connection_lost(cause)
+        lose(parser, cause)
     err = info.value
     assert err.chunks_received == 2
     assert err.__cause__ is cause
@@ -406,21 +441,34 @@ def test_connection_lost_mid_choice_names_the_cause() -> None:
 
 def test_connection_lost_after_every_choice_finished_is_not_an_error() -> None:
     parser = ChunkParser()
-    parser.feed(HELLO_STREAM)
-    assert parser.connection_lost(ConnectionResetError()) == []
+    feed(parser, HELLO_STREAM)
+    assert lose(parser, ConnectionResetError()) == []
+    assert parser.next_event() is DONE_EVENT
 
 
 def test_connection_lost_raises_a_held_back_error_first() -> None:
     parser = ChunkParser()
-    parser.feed(sse(chunk("a"), "{bad"))
+    feed(parser, sse(chunk("a"), "{bad"))
     with pytest.raises(ChunkDecodeError):
-        parser.connection_lost(ConnectionResetError())
+        lose(parser, ConnectionResetError())
+
+
+def test_connection_lost_names_the_cause_an_api_connection_error_wraps() -> None:
+    parser = ChunkParser()
+    feed(parser, sse(chunk("a")))
+    cause = ConnectionResetError("peer reset")
+    mapped = APIConnectionError("Connection error: reset")
+    mapped.__cause__ = cause
+    with pytest.raises(IncompleteStreamError) as info:
+        lose(parser, mapped)
+    assert info.value.__cause__ is cause
+    assert "connection lost: peer reset" in str(info.value)
 
 
 def test_event_larger_than_the_limit() -> None:
     parser = ChunkParser(request_id="req-big", max_event_bytes=1024)
     with pytest.raises(StreamError) as info:
-        parser.feed(b"data: " + b"x" * 2048 + b"\n\n")
+        feed(parser, b"data: " + b"x" * 2048 + b"\n\n")
     assert info.value.request_id == "req-big"
 
 
@@ -885,3 +933,34 @@ def test_parser_and_accumulator_together_match_a_non_streaming_response() -> Non
         }
     )
     assert response.to_dict() == expected.to_dict()
+
+
+# --- the pull parser, taken as the transports take it -----------------------------------
+
+
+def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
+    """Give ``data`` (if any) and take every chunk it completed.
+
+    An error met after some chunks is left for the next call (it is sticky),
+    as a transport delivers those chunks before raising it.
+    """
+    if data:
+        parser.receive_data(data)
+    chunks: list[StreamChunk] = []
+    while True:
+        try:
+            event = parser.next_event()
+        except StreamError:
+            if chunks:
+                return chunks
+            raise
+        if event is NEED_DATA or event is DONE_EVENT:
+            return chunks
+        assert isinstance(event, StreamChunk)
+        chunks.append(event)
+
+
+def finish(parser: ChunkParser) -> list[StreamChunk]:
+    """End of input, then the chunks still to take."""
+    parser.receive_data(b"")
+    return feed(parser, b"")

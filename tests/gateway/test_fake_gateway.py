@@ -440,7 +440,7 @@ def test_reply_error_defaults_and_raw_body(edgee_gateway: FakeGateway) -> None:
     assert response.json() == {
         "error": {
             "message": "Service Unavailable",
-            "type": "api_error",
+            "type": "server_error",
             "code": None,
             "param": None,
         }
@@ -911,3 +911,25 @@ def test_aiohttp_load_500_concurrent_streams(edgee_gateway: FakeGateway) -> None
     # every stream had its own connection: they really ran concurrently
     assert edgee_gateway.connections_opened >= streams * 0.9
     assert edgee_gateway.wait_until_idle(5.0)
+
+
+def test_route_table_answers_each_endpoint_and_refuses_other_methods(
+    edgee_gateway: FakeGateway,
+) -> None:
+    from edgee.testing._routes import ROUTES
+
+    assert sorted(ROUTES) == [
+        "/v1/chat/completions",
+        "/v1/compress",
+        "/v1/count_tokens",
+        "/v1/models",
+    ]
+    for path, route in ROUTES.items():
+        for method in ("GET", "POST", "DELETE"):
+            if method in route.methods:
+                continue
+            response = requests.request(method, edgee_gateway.url + path, headers=AUTH, timeout=5)
+            assert response.status_code == 405, (method, path)
+            assert response.headers["Allow"] == ", ".join(route.methods)
+            assert response.json()["error"]["type"] == "invalid_request_error"
+    assert edgee_gateway.pending_replies == 0

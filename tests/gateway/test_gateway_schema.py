@@ -22,8 +22,28 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "edgee.schema.jso
 CHAT = "/v1/chat/completions"
 
 
-def validator(definition: str) -> Draft202012Validator:
+def _closed(node: Any) -> Any:
+    """`node` with ``additionalProperties: false`` on every object that lists properties:
+    a body with a field the schema does not declare then fails validation."""
+    if isinstance(node, dict):
+        out = {key: _closed(value) for key, value in node.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_closed(item) for item in node]
+    return node
+
+
+def validator(definition: str, *, closed: bool = True) -> Draft202012Validator:
+    """A validator for one ``$defs`` entry; `closed`: undeclared fields are errors too."""
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    if closed:
+        # Free-form objects the gateway documents as such stay open.
+        schema = _closed(schema)
+        schema["$defs"]["CompressionReport"]["properties"]["tool_stats"].pop(
+            "additionalProperties", None
+        )
     wrapper = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": schema["$defs"],
@@ -36,6 +56,9 @@ def validator(definition: str) -> Draft202012Validator:
 CHUNK = validator("StreamChunk")
 RESPONSE = validator("SendResponse")
 ERROR = validator("ErrorResponse")
+MODELS = validator("ModelList")
+COUNT = validator("CountTokensResponse")
+COMPRESS = validator("CompressResponse")
 
 
 def check(v: Draft202012Validator, instance: Any) -> None:
@@ -65,6 +88,9 @@ def test_validators_reject_wrong_shapes() -> None:
     assert not CHUNK.is_valid({"choices": "not a list"})
     assert not RESPONSE.is_valid({"choices": [{"index": 0}]})  # message is required
     assert not ERROR.is_valid({"error": {"type": "x"}})  # message is required
+    assert not ERROR.is_valid({"error": {"message": "m", "type": "api_error"}})  # not documented
+    assert not COUNT.is_valid({"input_tokens": 1, "model": "m"})  # closed: undeclared field
+    assert not COMPRESS.is_valid({"compression": {"saved_tokens": 1}})  # the chat shape
 
 
 STREAM_SCRIPTS: dict[str, Callable[[FakeGateway], None]] = {
@@ -79,6 +105,8 @@ STREAM_SCRIPTS: dict[str, Callable[[FakeGateway], None]] = {
         [{"name": "f", "arguments": '{"x": 1}'}, {"name": "g", "arguments": "{}", "id": "c"}],
         text="calling",
     ),
+    "structured": lambda gw: gw.reply_structured({"city": "Paris", "days": [1, 2]}),
+    "refusal": lambda gw: gw.reply_refusal("I can't do that"),
 }
 
 
@@ -118,7 +146,14 @@ def test_error_bodies_match_schema(edgee_gateway: FakeGateway) -> None:
     bodies.append((response.status_code, response.json()))  # 400
     response = requests.get(edgee_gateway.url + "/elsewhere", headers=AUTH, timeout=5)
     bodies.append((response.status_code, response.json()))  # 404
-    assert [status for status, _ in bodies] == [401, 429, 500, 502, 400, 404]
+    for status in (403, 503):
+        edgee_gateway.reply_error(status)
+        bodies.append(whole(edgee_gateway, chat_body()))
+    edgee_gateway.reply_structured({}, require_schema=True)
+    bodies.append(whole(edgee_gateway, chat_body()))  # 400: no json_schema
+    count = requests.post(edgee_gateway.url + "/v1/count_tokens", json={}, headers=AUTH)
+    bodies.append((count.status_code, count.json()))  # 400
+    assert [status for status, _ in bodies] == [401, 429, 500, 502, 400, 404, 403, 503, 400, 400]
     for _, body in bodies:
         check(ERROR, body)
 
@@ -130,3 +165,29 @@ def test_in_stream_error_matches_schema(edgee_gateway: FakeGateway, as_event: bo
     for chunk in payloads[:-1]:
         check(CHUNK, chunk)
     check(ERROR, payloads[-1])
+
+
+def test_endpoint_bodies_match_schema(edgee_gateway: FakeGateway) -> None:
+    models = requests.get(edgee_gateway.url + "/v1/models?provider=x", headers=AUTH, timeout=5)
+    check(MODELS, models.json())
+    count = requests.post(
+        edgee_gateway.url + "/v1/count_tokens",
+        json={"model": "m", "messages": [{"role": "user", "content": "a b"}], "system": "s"},
+        headers=AUTH,
+        timeout=5,
+    )
+    check(COUNT, count.json())
+    payload = {
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "user", "content": "please just answer"},
+            {"role": "tool", "tool_call_id": "c", "content": "the result"},
+        ],
+        "tools": [{"type": "function", "function": {"name": "f", "description": "the tool"}}],
+    }
+    compress = requests.post(
+        edgee_gateway.url + "/v1/compress", json=payload, headers=AUTH, timeout=5
+    )
+    data = compress.json()
+    assert data["compression"]["tool_stats"]
+    check(COMPRESS, data)

@@ -22,6 +22,7 @@ from edgee import (
     SendResponse,
 )
 from edgee._config import resolve_options
+from edgee._error_mapping import error_from_response, html_summary
 from edgee._request import PreparedRequest, build_chat_request
 from edgee._response import (
     MAX_REDIRECTS,
@@ -32,7 +33,6 @@ from edgee._response import (
     stream_fallback,
 )
 from edgee._streaming import StreamAccumulator
-from edgee.errors import error_from_response, html_summary
 
 KEY = "sk-edgee-core-SECRET"
 

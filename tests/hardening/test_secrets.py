@@ -128,7 +128,8 @@ def test_the_key_never_shows(
             texts.append(repr(c.models()))
             c.send("gpt-4o", {"messages": [{"role": "user", "content": "x"}]}, tags=["t"])
             c.send(
-                "gpt-4o", {"messages": [{"role": "user", "content": "x"}], "compression_model": "m"}
+                "gpt-4o",
+                {"messages": [{"role": "user", "content": "x"}], "compression_model": "claude"},
             )
 
             # Every HTTP error class, retried where it may be.

@@ -1,0 +1,212 @@
+"""``AsyncStream``: the async client's stream, and the ``aiohttp`` side of reading it.
+
+:class:`MapErrors` is the one place an ``aiohttp``/socket failure becomes an
+:class:`~edgee.errors.APIConnectionError` (the client's driver uses it too).
+The read loop is ``_sync_stream``'s with ``await``: body bytes into the
+stream's :class:`~edgee._streaming.ChunkParser`, no protocol decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+
+import aiohttp
+
+from edgee._aiohttp_internals import buffered_bytes
+from edgee._aiohttp_pool import Pool
+from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
+from edgee.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientStateError,
+    EdgeeError,
+    StreamError,
+)
+from edgee.models import SendResponse, StreamChunk
+
+__all__ = ["AsyncStream", "MapErrors"]
+
+_FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
+
+class MapErrors:
+    """``with MapErrors(request_id, pool):`` turns an aiohttp/socket failure into
+    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does),
+    or :class:`ClientStateError` when it came because the client was closed."""
+
+    __slots__ = ("pool", "request_id")
+
+    def __init__(self, request_id: str | None = None, pool: Pool | None = None) -> None:
+        self.request_id = request_id
+        self.pool = pool
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
+            if self.pool is not None and self.pool.closed:
+                raise ClientStateError("this AsyncEdgee client is closed") from exc
+            # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
+            # test for the timeout first.
+            if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+                message = f"Request timed out: {type(exc).__name__}"
+                raise APITimeoutError(message, request_id=self.request_id) from exc
+            message = f"Connection error: {type(exc).__name__}: {exc}"
+            raise APIConnectionError(message, request_id=self.request_id) from exc
+
+
+class _Body:
+    """The response body of one stream and whether its connection was let go.
+
+    Kept apart from :class:`AsyncStream` so the reading generator does not
+    refer to the stream: a stream dropped after ``break`` is freed (and its
+    socket closed) at once by reference counting.
+    """
+
+    __slots__ = ("__weakref__", "abort_reason", "closed", "errors", "response")
+
+    def __init__(self, response: aiohttp.ClientResponse, request_id: str | None) -> None:
+        self.response = response
+        self.errors = MapErrors(request_id)
+        self.closed = False
+        self.abort_reason: str | None = None
+
+    async def read(self) -> bytes:
+        """The next bytes of the body (``b""`` at its end); raises mapped errors.
+
+        Bytes aiohttp received before a failure come first (the next read
+        raises the same failure again). A stream ended by the client's
+        ``close()`` raises :class:`StreamError`.
+        """
+        try:
+            with self.errors:
+                data = await self.response.content.read(READ_SIZE)
+        except APIConnectionError as exc:
+            if self.abort_reason is not None:
+                raise StreamError(self.abort_reason, request_id=exc.request_id) from exc
+            if isinstance(exc, APITimeoutError):
+                raise
+            data = buffered_bytes(self.response.content)
+            if not data:
+                raise
+        if not data and self.abort_reason is not None:
+            raise StreamError(self.abort_reason, request_id=self.errors.request_id)
+        return data
+
+    def close(self) -> None:
+        """Drop the connection (it cannot be reused mid-body); synchronous in aiohttp."""
+        if not self.closed:
+            self.closed = True
+            self.response.close()
+
+    def abort(self, reason: str) -> None:
+        """End the stream from outside (the client closed); the reader gets a StreamError."""
+        if not self.closed:
+            self.abort_reason = reason
+            self.close()
+
+    async def drain(self) -> None:
+        """Read the few bytes after [DONE] so the connection returns to the pool."""
+        content = self.response.content
+        remaining = DRAIN_LIMIT
+        # Whatever fails here, the stream itself is complete; close() drops the socket.
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            while remaining > 0:
+                data = await content.readany()
+                if not data:
+                    self.closed = True
+                    self.response.release()
+                    return
+                remaining -= len(data)
+
+
+async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[StreamChunk, None]:
+    """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
+    parser = state.parser
+    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
+    try:
+        while True:
+            event = next_event()
+            if event is need_data:
+                try:
+                    parser.receive_data(await body.read())
+                except APIConnectionError as exc:
+                    parser.connection_lost(exc)
+            elif event is done:
+                await body.drain()
+                return
+            else:
+                add(event)  # type: ignore[arg-type]
+                yield event  # type: ignore[misc]
+    finally:
+        body.close()
+
+
+async def _whole(chunks: tuple[StreamChunk, ...]) -> AsyncGenerator[StreamChunk, None]:
+    for chunk in chunks:
+        yield chunk
+
+
+class AsyncStream(StreamView):
+    """The chunks of a streaming completion, as they arrive (``async for``).
+
+    Use ``async with`` (or ``await stream.aclose()``) so the connection is
+    released even if you stop early; breaking out of the loop or cancelling
+    the task that reads also releases it. :meth:`final_response` reads the
+    rest and returns everything as one :class:`SendResponse`.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse, state: StreamState) -> None:
+        self._state = state
+        self._body = _Body(response, state.parser.request_id)
+        if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
+            self._body.close()
+            self._iterator = _whole(state.whole_chunks())
+        else:
+            self._iterator = _read_chunks(self._body, state)
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    def __anext__(self) -> Awaitable[StreamChunk]:
+        # The generator's own awaitable, not a coroutine wrapping it: one less per chunk.
+        return self._iterator.__anext__()
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """Only the text of the first choice, piece by piece."""
+        return self._text()
+
+    async def _text(self) -> AsyncIterator[str]:
+        async for chunk in self:
+            text = chunk.text
+            if text:
+                yield text
+
+    async def final_response(self) -> SendResponse:
+        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        async for _ in self:
+            pass
+        return self._state.final_response()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (closed unless fully read)."""
+        self._body.close()
+        await self._iterator.aclose()
+
+    close = aclose
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Closing the response is synchronous in aiohttp, so a stream dropped
+        # after `break` releases its socket at once, without waiting for the loop.
+        with contextlib.suppress(Exception):
+            self._body.close()

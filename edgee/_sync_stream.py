@@ -1,0 +1,168 @@
+"""``Stream``: the sync client's stream, and the ``requests`` side of reading it.
+
+:class:`MapErrors` is the one place a ``requests``/``urllib3``/socket failure
+becomes an :class:`~edgee.errors.APIConnectionError` (the client's driver uses
+it too). The read loop moves body bytes into the stream's
+:class:`~edgee._streaming.ChunkParser` and makes no protocol decision; the
+stream's state (headers, accumulator, whole-answer fallback, drain limit) is
+``_streaming.StreamState``'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Generator, Iterator
+
+import requests
+import urllib3.exceptions
+
+from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
+from edgee._urllib3_internals import is_timeout
+from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
+from edgee.models import SendResponse, StreamChunk
+
+__all__ = ["MapErrors", "Stream"]
+
+_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+
+class MapErrors:
+    """``with MapErrors(request_id):`` turns a requests/urllib3/socket failure into
+    :class:`APITimeoutError` or :class:`APIConnectionError` (the only place that does)."""
+
+    __slots__ = ("request_id",)
+
+    def __init__(self, request_id: str | None = None) -> None:
+        self.request_id = request_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
+            if is_timeout(exc):
+                message = f"Request timed out: {type(exc).__name__}"
+                raise APITimeoutError(message, request_id=self.request_id) from exc
+            message = f"Connection error: {type(exc).__name__}: {exc}"
+            raise APIConnectionError(message, request_id=self.request_id) from exc
+
+
+class _Body:
+    """The response body of one stream and whether its connection was let go.
+
+    Kept apart from :class:`Stream` so the reading generator does not refer to
+    the stream: a stream dropped after ``break`` is freed (and its socket
+    closed) at once by reference counting, without waiting for the cycle GC.
+    """
+
+    __slots__ = ("closed", "errors", "response")
+
+    def __init__(self, response: requests.Response, request_id: str | None) -> None:
+        self.response = response
+        self.errors = MapErrors(request_id)
+        self.closed = False
+
+    def read(self) -> bytes:
+        """The next bytes of the body (``b""`` at its end); raises mapped errors."""
+        with self.errors:
+            return self.response.raw.read1(READ_SIZE)
+
+    def close(self) -> None:
+        """Drop the connection (it cannot be reused mid-body)."""
+        if not self.closed:
+            self.closed = True
+            self.response.close()
+
+    def drain(self) -> None:
+        """Read the few bytes after [DONE] so the connection returns to the pool."""
+        raw = self.response.raw
+        remaining = DRAIN_LIMIT
+        # Whatever fails here, the stream itself is complete; close() drops the socket.
+        with contextlib.suppress(Exception):
+            while remaining > 0:
+                data = raw.read1(remaining)
+                if not data:
+                    raw.release_conn()
+                    self.closed = True
+                    return
+                remaining -= len(data)
+
+
+def _read_chunks(body: _Body, state: StreamState) -> Generator[StreamChunk, None, None]:
+    """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
+    parser = state.parser
+    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
+    try:
+        while True:
+            event = next_event()
+            if event is need_data:
+                try:
+                    parser.receive_data(body.read())
+                except APIConnectionError as exc:
+                    parser.connection_lost(exc)
+            elif event is done:
+                body.drain()
+                return
+            else:
+                add(event)  # type: ignore[arg-type]
+                yield event  # type: ignore[misc]
+    finally:
+        body.close()
+
+
+class Stream(StreamView):
+    """The chunks of a streaming completion, as they arrive.
+
+    Iterate it for :class:`StreamChunk` objects; use it as a context manager
+    (or call :meth:`close`) so the connection is released even if you stop
+    early. :meth:`final_response` reads the rest and returns everything as one
+    :class:`SendResponse`; :attr:`text_stream` yields only text.
+    """
+
+    def __init__(self, response: requests.Response, state: StreamState) -> None:
+        self._state = state
+        self._body = _Body(response, state.parser.request_id)
+        self._iterator: Iterator[StreamChunk]
+        if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
+            self._body.close()
+            self._iterator = iter(state.whole_chunks())
+        else:
+            self._iterator = _read_chunks(self._body, state)
+
+    def __iter__(self) -> Iterator[StreamChunk]:
+        return self
+
+    def __next__(self) -> StreamChunk:
+        return next(self._iterator)
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """Only the text of the first choice, piece by piece."""
+        for chunk in self:
+            text = chunk.text
+            if text:
+                yield text
+
+    def final_response(self) -> SendResponse:
+        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        for _ in self:
+            pass
+        return self._state.final_response()
+
+    def close(self) -> None:
+        """Stop reading and release the connection (closed unless fully read)."""
+        self._body.close()
+        close = getattr(self._iterator, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Never raise from a finalizer; the interpreter may be shutting down.
+        with contextlib.suppress(Exception):
+            self._body.close()
