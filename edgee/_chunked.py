@@ -38,7 +38,16 @@ class ChunkedDecoder:
     any bytes after it (a well-behaved server sends none).
     """
 
-    __slots__ = ("_crlf", "_left", "_line", "_trailer_bytes", "_trailers", "done", "extra")
+    __slots__ = (
+        "_crlf",
+        "_left",
+        "_line",
+        "_trailer_bytes",
+        "_trailers",
+        "done",
+        "error",
+        "extra",
+    )
 
     def __init__(self) -> None:
         self._left = 0  # data bytes still to come in the current chunk
@@ -48,9 +57,28 @@ class ChunkedDecoder:
         self._trailer_bytes = 0
         self.done = False
         self.extra = b""
+        #: Bad framing met after some body bytes of a piece: those bytes were
+        #: returned, and every later :meth:`feed` raises this.
+        self.error: ChunkedError | None = None
 
     def feed(self, data: bytes) -> bytes:
-        """Consume one piece; return the body bytes in it (possibly ``b""``)."""
+        """Consume one piece; return the body bytes in it (possibly ``b""``).
+
+        Raises :class:`ChunkedError` on bad framing; when the piece held body
+        bytes before it, they are returned first and the next call raises.
+        """
+        if self.error is not None:
+            raise self.error
+        out: list[bytes] = []
+        try:
+            return self._feed(data, out)
+        except ChunkedError as exc:
+            if not any(out):
+                raise
+            self.error = exc
+            return b"".join(out)
+
+    def _feed(self, data: bytes, out: list[bytes]) -> bytes:
         if self.done:
             self.extra += data
             return b""
@@ -63,7 +91,6 @@ class ChunkedDecoder:
         if left and not self._crlf and end == left + 2 and data.endswith(b"\r\n"):
             self._left = 0
             return data[:left]
-        out: list[bytes] = []
         pos = 0
         while pos < end:
             if left:

@@ -89,6 +89,11 @@ class _Body:
         decoder, read1 = self.decoder, self.read1
         assert decoder is not None and read1 is not None
         while not decoder.done:
+            if decoder.error is not None:  # bad framing after the bytes last returned
+                message = f"Connection error: bad chunked framing: {decoder.error}"
+                raise APIConnectionError(message, request_id=self.errors.request_id) from (
+                    decoder.error
+                )
             try:
                 data = read1(READ_SIZE)  # the socket's read timeout is the idle timeout
             except _FAILURES as exc:
