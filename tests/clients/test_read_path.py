@@ -6,6 +6,7 @@ connection reuse after each."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -146,3 +147,40 @@ def test_bytes_after_the_chunked_body_do_not_poison_the_next_request(
     client = make_client()
     assert _text(client.stream("gpt-4o", "x")) == TEXT
     assert client.send("gpt-4o", "clean").text == "clean"
+
+
+def test_a_slow_but_steady_stream_does_not_time_out(
+    make_client: MakeClient, gateway: FakeGateway
+) -> None:
+    # Each event comes well within the read timeout; the whole stream takes longer.
+    wire = _head("chunked") + b"".join(_chunk(e) for e in EVENTS) + b"0\r\n\r\n"
+    gateway.reply_raw(wire, close=False, drip=0.0015)  # about 0.9 s in all
+    client = make_client(timeout=Timeout(connect=2.0, read=0.4))
+    assert _text(client.stream("gpt-4o", "x")) == TEXT
+    assert client.send("gpt-4o", "again").text == "again"
+
+
+def test_a_reader_pausing_longer_than_the_read_timeout_is_not_a_stall(
+    make_client: MakeClient, gateway: FakeGateway
+) -> None:
+    gateway.reply_text(chunks=["a", "b", "c"])
+    client = make_client(timeout=Timeout(connect=2.0, read=0.2))
+    stream = client.stream("gpt-4o", "x")
+    first = next(stream)
+    time.sleep(0.6)  # the rest of the body waits in buffers meanwhile
+    rest = "".join(chunk.text or "" for chunk in stream)
+    assert first.text is None and rest == "abc"
+    assert client.send("gpt-4o", "again").text == "again"
+
+
+def test_a_stall_after_done_before_the_body_ends_is_bounded_by_the_read_timeout(
+    make_client: MakeClient, gateway: FakeGateway
+) -> None:
+    # [DONE] arrives, the body's last chunk never does: the stream still ends.
+    wire = _head("chunked") + b"".join(_chunk(e) for e in EVENTS)
+    gateway.reply_raw(wire, stall=5.0)
+    client = make_client(timeout=Timeout(connect=2.0, read=0.3))
+    started = time.monotonic()
+    assert _text(client.stream("gpt-4o", "x")) == TEXT
+    assert time.monotonic() - started < 3.0
+    assert client.send("gpt-4o", "again").text == "again"
