@@ -162,6 +162,7 @@ class ChunkedDecoder:
         """
         find = data.find
         append = out.append
+        first, begin = len(out), pos
         fields = []
         while True:
             nl = find(b"\r\n", pos)
@@ -179,5 +180,8 @@ class ChunkedDecoder:
             append(data[start:stop])
             pos = stop + 2
         if fields and b"".join(fields).translate(None, _HEX):
-            raise ChunkedError(f"bad chunk size among {fields[:8]!r}")
+            # A size int() took but the grammar does not: undo, and let the general
+            # path go chunk by chunk, so only the chunks before the bad one count.
+            del out[first:]
+            return begin
         return pos

@@ -30,6 +30,7 @@ def encode(
 def decode(pieces: list[bytes]) -> tuple[bytes, ChunkedDecoder]:
     decoder = ChunkedDecoder()
     body = b"".join(decoder.feed(piece) for piece in pieces)
+    decoder.feed(b"")  # raises bad framing held back behind the bytes before it
     return body, decoder
 
 
@@ -213,6 +214,14 @@ def test_any_junk_in_a_size_raises(size: bytes, junk: bytes, where: int) -> None
     bad = size[:where] + junk + size[where:]
     with pytest.raises(ChunkedError):
         decode([bad + b"\r\n" + b"x" * int(size, 16) + b"\r\n0\r\n\r\n"])
+
+
+def test_no_byte_of_a_chunk_with_a_bad_size_comes_out() -> None:
+    # The fast path parses sizes with int() and checks their digits afterwards.
+    decoder = ChunkedDecoder()
+    assert decoder.feed(b"3\r\nabc\r\n0x2\r\nde\r\n1\r\nf\r\n") == b"abc"
+    with pytest.raises(ChunkedError, match="0x2"):
+        decoder.feed(b"")
 
 
 def test_body_bytes_before_bad_framing_come_first_then_the_error() -> None:
