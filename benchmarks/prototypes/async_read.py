@@ -39,7 +39,7 @@ import aiohttp  # noqa: E402
 from _clients import _body, _headers, _SplitReader, model  # noqa: E402
 from _harness import Server  # noqa: E402
 
-from edgee._streaming import ChunkParser, StreamAccumulator  # noqa: E402
+from edgee._streaming import DONE, NEED_DATA, ChunkParser, StreamAccumulator  # noqa: E402
 
 READ_TIMEOUT = 300.0
 
@@ -148,10 +148,12 @@ async def read_stream(
             if parse == "sdk":
                 parser = ChunkParser()
                 add = StreamAccumulator().add
+                next_event, receive = parser.next_event, parser.receive_data
                 count = 0
                 async for data in pieces:
-                    for chunk in parser.iter_feed(data):
-                        add(chunk)
+                    receive(data)
+                    while (event := next_event()) is not NEED_DATA and event is not DONE:
+                        add(event)  # type: ignore[arg-type]
                         count += 1
                 return count, 0
             total = 0

@@ -8,7 +8,8 @@ cheap: hex digits only in sizes (``int(x, 16)`` alone would take ``0x``,
 ``_``, ``+``, spaces), CRLF (or a bare LF) after each chunk's data, chunk
 extensions and trailers skipped, a size line capped.
 
-Not wired into ``edgee/``: phase 2 will copy the design, see ``README.md``.
+Superseded by ``edgee/_chunked.py`` (the tested decoder the sync client uses); kept for
+the figures in ``README.md``.
 """
 
 from __future__ import annotations
