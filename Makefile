@@ -5,10 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
+# Suites that run at once in test-matrix / test-versions (the CI machine has 2 cores).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 SCHEMA := schema/edgee.schema.json
 GENERATED := edgee/models/_generated.py
-LINTED := $(wildcard edgee tests codegen benchmarks examples fuzz)
+LINTED := $(wildcard edgee tests codegen benchmarks examples fuzz tools)
 CODEGEN_FLAGS := \
 	--input $(SCHEMA) --input-file-type jsonschema \
 	--output-model-type dataclasses.dataclass --target-python-version 3.10 \
@@ -22,16 +25,13 @@ CODEGEN_FLAGS := \
 	--base-class-map "$$(cat codegen/base_classes.json)" \
 	--formatters ruff-check ruff-format
 
-# The oldest supported Python, when the machine has one (pyenv keeps it here).
-PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10*/bin/python3.10) $(shell command -v python3.10 2>/dev/null))
-VENV310 ?= .venv310
+.PHONY: install test test-matrix test-lowest test-versions test-py310 dist dist-smoke lint typecheck pytest codegen check-codegen api-diff demo bench bench-quick fuzz soak clean
 
-.PHONY: install test test-py310 lint typecheck pytest codegen check-codegen demo bench bench-quick fuzz soak clean
-
+# pip only bootstraps uv, which installs the dev extra in seconds (pip took a minute).
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
-	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -e '.[dev]'
+	$(PYTHON) -m pip install -q 'uv>=0.8'
+	$(UV) pip install -q --python $(PYTHON) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,21 +50,51 @@ check-codegen: $(STAMP)
 	if diff -u $(GENERATED) $$tmp/_generated.py; then echo "check-codegen: $(GENERATED) matches $(SCHEMA)"; rm -rf $$tmp; \
 	else echo "check-codegen: $(GENERATED) is stale or was edited by hand; run 'make codegen'" >&2; rm -rf $$tmp; exit 1; fi
 
+# What differs between the gateway's OpenAPI document (3.0 or 3.1) and $(SCHEMA), per model;
+# exit 1 when something does (tools/api_diff.py; names mapped in tools/api_diff_names.json).
+api-diff: $(STAMP)
+	@test -n "$(OPENAPI)" || { echo "usage: make api-diff OPENAPI=path/to/openapi.json (the gateway's OpenAPI document, JSON or YAML)" >&2; exit 2; }
+	@$(PYTHON) tools/api_diff.py "$(OPENAPI)" --schema $(SCHEMA)
+
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint check-codegen pytest
 
-# The suite again on Python 3.10 (requires-python's floor), if it is installed.
-test-py310:
-	@if [ -z "$(PY310)" ] || ! "$(PY310)" -c "import sys" 2>/dev/null; then \
-		echo "test-py310: no Python 3.10 on this machine; not run"; \
-	else \
-		test -x $(VENV310)/bin/python || "$(PY310)" -m venv $(VENV310); \
-		$(VENV310)/bin/python -m pip install -q --upgrade pip; \
-		$(VENV310)/bin/python -m pip install -q -e '.[dev]'; \
-		$(VENV310)/bin/pytest -q; \
-	fi
+# The suite in fresh venvs under .venvs/ (uv), JOBS at a time, by tools/suites.py; it says
+# which ran, passed, failed or were not found. STRICT=1: a supported Python that is
+# missing fails the run. COVERED=1: skip the matrix entry of .venv's Python (CI, right
+# after `make test` ran the suite there).
+SUITES = $(PYTHON) tools/suites.py --uv $(UV) --jobs $(JOBS) $(if $(STRICT),--strict) \
+	$(if $(COVERED),--covered-by $(PYTHON))
+
+# The suite on every supported Python found here (3.10-3.13: pyenv, then PATH).
+test-matrix: $(STAMP)
+	$(SUITES) --matrix
+
+# The suite on Python 3.10 with exactly the lowest versions pyproject.toml allows for
+# every runtime dependency (constraints written by tools/lowest.py, checked in the venv).
+test-lowest: $(STAMP)
+	$(SUITES) --lowest
+
+# Matrix and lowest sharing the cores; WHEEL=1 adds the suite against dist/'s wheel
+# (after make dist-smoke). CI runs this.
+test-versions: $(STAMP)
+	$(SUITES) --matrix --lowest $(if $(WHEEL),--wheel)
+
+# Kept for old habits: the matrix on 3.10 only.
+test-py310: $(STAMP)
+	$(SUITES) --matrix --pythons 3.10
+
+# Build sdist and wheel, twine-check them, install the wheel (not editable) in a fresh
+# venv and, outside the source tree, run `edgee demo`, the examples and the pytest
+# plugin; from the unpacked sdist, `make codegen` (tools/dist.sh). `make dist` then runs
+# the whole suite against the installed wheel.
+dist-smoke: $(STAMP)
+	bash tools/dist.sh $(BIN)
+
+dist: dist-smoke
+	$(SUITES) --wheel
 
 demo: $(STAMP)
 	$(BIN)/edgee demo
@@ -91,4 +121,4 @@ soak: $(STAMP)
 	$(PYTHON) tests/hardening/hardening_soak.py --streams $(SOAK_STREAMS) --rounds $(SOAK_ROUNDS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venvs build dist *.egg-info

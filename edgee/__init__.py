@@ -12,6 +12,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
+from edgee._observe import (
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    StreamEndEvent,
+    instrument,
+    uninstrument,
+)
 from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
 from edgee._version import __version__
 from edgee.errors import (
@@ -72,6 +80,18 @@ from edgee.models import (
 
 if TYPE_CHECKING:
     from edgee._async import AsyncEdgee, AsyncStream
+    from edgee._events import (
+        Done,
+        RefusalDelta,
+        RefusalDone,
+        StreamEvent,
+        TextDelta,
+        TextDone,
+        ToolCallArgumentsDelta,
+        ToolCallDone,
+        UsageEvent,
+    )
+    from edgee._structured import ParsedResponse, ParsedToolCall
     from edgee._sync import Edgee, Stream
 
 __all__ = [
@@ -97,6 +117,7 @@ __all__ = [
     "ContentFilterFinishReasonError",
     "ContentPart",
     "CountTokensResponse",
+    "Done",
     "Edgee",
     "EdgeeConfig",
     "EdgeeError",
@@ -117,9 +138,16 @@ __all__ = [
     "NotFoundError",
     "OutputTokensDetails",
     "OutputValidationError",
+    "ParsedResponse",
+    "ParsedToolCall",
     "PermissionDeniedError",
     "RateLimitError",
+    "RefusalDelta",
+    "RefusalDone",
+    "RequestEvent",
+    "ResponseEvent",
     "ResponseMessage",
+    "RetryEvent",
     "Role",
     "SendResponse",
     "Stream",
@@ -127,15 +155,24 @@ __all__ = [
     "StreamChoice",
     "StreamChunk",
     "StreamDelta",
+    "StreamEndEvent",
     "StreamError",
+    "StreamEvent",
     "StructuredOutputError",
+    "TextDelta",
+    "TextDone",
     "Timeout",
     "Tool",
     "ToolCall",
+    "ToolCallArgumentsDelta",
     "ToolCallDelta",
+    "ToolCallDone",
     "UnprocessableEntityError",
     "Usage",
+    "UsageEvent",
     "__version__",
+    "instrument",
+    "uninstrument",
 ]
 
 # Transport classes load their HTTP library on first access (PEP 562).
@@ -144,6 +181,18 @@ _LAZY = {
     "Stream": "edgee._sync",
     "AsyncEdgee": "edgee._async",
     "AsyncStream": "edgee._async",
+    # Structured outputs and stream events: cattrs and the schema builder load when used.
+    "ParsedResponse": "edgee._structured",
+    "ParsedToolCall": "edgee._structured",
+    "Done": "edgee._events",
+    "RefusalDelta": "edgee._events",
+    "RefusalDone": "edgee._events",
+    "StreamEvent": "edgee._events",
+    "TextDelta": "edgee._events",
+    "TextDone": "edgee._events",
+    "ToolCallArgumentsDelta": "edgee._events",
+    "ToolCallDone": "edgee._events",
+    "UsageEvent": "edgee._events",
 }
 
 

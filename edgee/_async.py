@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import (
-    Generator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, overload
 
 import aiohttp
 
+from edgee import _observe
 from edgee._aiohttp_pool import Pool
-from edgee._async_stream import AsyncStream, MapErrors
+from edgee._async_stream import AsyncStream, MapErrors, StreamOpener
 from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
@@ -38,6 +35,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._structured import CallPlan, ParsedResponse, ResponseT, plan_call
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
 from edgee.errors import (
@@ -79,6 +77,9 @@ class AsyncEdgee(ClientBase):
         timeout: float | Timeout | None = None,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
+        hooks: _observe.HooksArg | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
         session: aiohttp.ClientSession | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
     ) -> None:
@@ -90,14 +91,18 @@ class AsyncEdgee(ClientBase):
             max_retries=max_retries,
             default_headers=default_headers,
         )
+        self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
         if not isinstance(connection_limit, int) or connection_limit < 0:
             raise ValueError("connection_limit must be a non-negative integer (0: no limit)")
         self._pool = Pool(session, connection_limit)
 
     @classmethod
-    def _from_options(cls, options: ClientOptions, pool: Pool) -> AsyncEdgee:
+    def _from_options(
+        cls, options: ClientOptions, pool: Pool, obs: _observe.Observability | None
+    ) -> AsyncEdgee:
         client = cls.__new__(cls)
         client._options = options
+        client._observability = obs
         client._pool = pool
         return client
 
@@ -107,12 +112,14 @@ class AsyncEdgee(ClientBase):
         timeout: float | Timeout | None = None,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
+        hooks: _observe.HooksArg | None = None,
     ) -> AsyncEdgee:
         """A copy with other defaults that shares this client's connection pool."""
         options = self._options.with_options(
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
-        return AsyncEdgee._from_options(options, self._pool)
+        observability = _observe.with_hooks(self._observability, hooks)
+        return AsyncEdgee._from_options(options, self._pool, observability)
 
     async def close(self) -> None:
         """Release pooled connections; streams still open end with a :class:`StreamError`."""
@@ -182,13 +189,15 @@ class AsyncEdgee(ClientBase):
         Parallel calls of one turn run concurrently (sync tools in worker
         threads). Otherwise the same as :meth:`Edgee.run_tools`.
         """
-        loop = ToolLoop(input, tools, max_iterations)
-        while True:
-            response = await self.send(model, loop.next_input(), **options)
-            steps = loop.record(response)
-            if not steps:
-                return loop.result(response)
-            await run_steps_async(loop, steps)
+        run = _observe.start_run(self._observability, model)
+        loop = ToolLoop(input, tools, max_iterations, run)
+        with loop.observing():
+            while True:
+                response = await self.send(model, loop.next_input(), **options)
+                steps = loop.record(response)
+                if not steps:
+                    return loop.result(response)
+                await run_steps_async(loop, steps)
 
     def run_tools_stream(
         self,
@@ -202,7 +211,8 @@ class AsyncEdgee(ClientBase):
         """Like :meth:`run_tools`, streaming: ``async for`` yields each :class:`StreamChunk`
         and a :class:`~edgee.tools.ToolCallResult` after each tool runs; ``.result``
         holds the :class:`~edgee.tools.ToolRunResult` at the end."""
-        loop = ToolLoop(input, tools, max_iterations)
+        run = _observe.start_run(self._observability, model)
+        loop = ToolLoop(input, tools, max_iterations, run)
         return AsyncToolRunStream(lambda turn: self.stream(model, turn, **options), loop)
 
     async def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
@@ -211,7 +221,7 @@ class AsyncEdgee(ClientBase):
         assert answer.body is not None  # every non-stream 2xx body is read whole
         return answer.status, answer.headers, answer.body
 
-    def stream(self, model: str, input: InputLike, **options: Any) -> _StreamOpener:
+    def stream(self, model: str, input: InputLike, **options: Any) -> StreamOpener:
         """Start a streaming chat completion: ``await`` it, or use it with ``async with``.
 
         The request is made and its status checked before the stream is
@@ -219,15 +229,31 @@ class AsyncEdgee(ClientBase):
         during the stream raise from the iteration.
         """
         # Built now, so invalid input raises at the call, before any await.
-        request = build_chat_request(self._options, model, input, stream=True, **options)
-        return _StreamOpener(self, request)
+        plan = plan_call(options)  # response_format=T, @tool functions: read by the state
+        request = build_chat_request(self._options, model, input, stream=True, **plan.options)
+        return StreamOpener(lambda: self._open_stream(request, plan))
 
-    async def _open_stream(self, request: PreparedRequest) -> AsyncStream:
+    async def parse(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
+        """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``."""
+        plan = plan_call({**options, "response_format": response_format}, parse=True)
+        return plan.read(await self.send(model, input, **plan.options))
+
+    async def _open_stream(self, request: PreparedRequest, plan: CallPlan) -> AsyncStream:
         answer, response = await self._send(request)
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        stream = AsyncStream(response, StreamState(answer.headers, whole))
+        state = StreamState(
+            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
+        )
+        stream = AsyncStream(response, state)
         self._pool.streams.add(stream._body)
         return stream
 
@@ -235,11 +261,16 @@ class AsyncEdgee(ClientBase):
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
         session = self._pool.get()
         timeout = _client_timeout(request.timeout)
-        flow = attempt_flow(request)
+        observer = None
+        if self._observability is not None or _observe.global_telemetry is not None:
+            observer = _observe.start_call(self._observability, request, is_async=True)
+        flow = attempt_flow(request, observer)
         command = next(flow)
         response: aiohttp.ClientResponse | None = None
         errors = MapErrors(pool=self._pool)
         while type(command) is not Deliver:
+            if observer is not None and observer.pending:
+                await observer.flush()  # what async hooks returned, in order
             outcome: _Head | bytes | APIConnectionError | None = None
             try:
                 with errors:
@@ -271,25 +302,7 @@ class AsyncEdgee(ClientBase):
                     response.close()
                 outcome = exc
             command = flow.send(outcome)
+        if observer is not None and observer.pending:
+            await observer.flush()
         assert response is not None
         return command, response
-
-
-class _StreamOpener:
-    """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager."""
-
-    def __init__(self, client: AsyncEdgee, request: PreparedRequest) -> None:
-        self._client = client
-        self._request = request
-        self._stream: AsyncStream | None = None
-
-    def __await__(self) -> Generator[Any, None, AsyncStream]:
-        return self._client._open_stream(self._request).__await__()
-
-    async def __aenter__(self) -> AsyncStream:
-        self._stream = await self._client._open_stream(self._request)
-        return self._stream
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()

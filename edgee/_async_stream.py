@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+)
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -26,7 +35,10 @@ from edgee.errors import (
 )
 from edgee.models import SendResponse, StreamChunk
 
-__all__ = ["AsyncStream", "MapErrors"]
+if TYPE_CHECKING:
+    from edgee._events import StreamEvent
+
+__all__ = ["AsyncStream", "MapErrors", "StreamOpener"]
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
 
@@ -209,7 +221,7 @@ async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[Stream
         body.close()
 
 
-async def _whole(chunks: tuple[StreamChunk, ...]) -> AsyncGenerator[StreamChunk, None]:
+async def _whole(chunks: Iterable[StreamChunk]) -> AsyncGenerator[StreamChunk, None]:
     for chunk in chunks:
         yield chunk
 
@@ -231,6 +243,7 @@ class AsyncStream(StreamView):
             self._iterator = _whole(state.whole_chunks())
         else:
             self._iterator = _read_chunks(self._body, state)
+        self._iterator = state.observed_async(self._iterator)
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -250,8 +263,27 @@ class AsyncStream(StreamView):
             if text:
                 yield text
 
+    def events(self) -> AsyncIterator[StreamEvent]:
+        """Typed events as the chunks arrive (``async for``), as ``Stream.events()`` does.
+
+        Call it before reading any chunk (else :class:`ClientStateError`).
+        """
+        return self._events(self._state.start_events())
+
+    async def _events(
+        self, feed: Callable[[StreamChunk], list[StreamEvent]]
+    ) -> AsyncIterator[StreamEvent]:
+        async for chunk in self:
+            for event in feed(chunk):
+                yield event
+        for event in self._state.closing_events():
+            yield event
+
     async def final_response(self) -> SendResponse:
-        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        """Read what is left and return the whole stream as one :class:`SendResponse`.
+
+        A :class:`ParsedResponse` when the stream has ``response_format=T`` or ``@tool`` tools.
+        """
         async for _ in self:
             pass
         return self._state.final_response()
@@ -274,3 +306,26 @@ class AsyncStream(StreamView):
         # after `break` releases its socket at once, without waiting for the loop.
         with contextlib.suppress(Exception):
             self._body.close()
+
+
+class StreamOpener:
+    """What ``AsyncEdgee.stream()`` returns: awaitable, and an async context manager.
+
+    ``open`` sends the request and makes the stream; it runs at the ``await``
+    (or at ``async with``), the request having been built and checked already.
+    """
+
+    def __init__(self, open: Callable[[], Coroutine[Any, Any, AsyncStream]]) -> None:
+        self._open = open
+        self._stream: AsyncStream | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncStream]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncStream:
+        self._stream = await self._open()
+        return self._stream
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stream is not None:
+            await self._stream.aclose()

@@ -25,8 +25,10 @@ clients cannot disagree about them.
 Seams for behaviour still to come, each with one place below (``# seam:``):
 an immediate, uncounted resend after a keep-alive race; a cap and time budget
 on error bodies (``ReadBody.limit`` / ``ReadBody.budget``); skipping ``1xx``
-interim heads; and an observer told of requests sent, responses received,
-retries scheduled (``None`` by default, so free when absent).
+interim heads. The call's observer (``_observe.CallObserver``, ``None`` when
+nothing observes, so free when absent) is told of requests sent, responses
+received, retries scheduled and the answer; the failure that ends a flow is
+reported by ``_observe.observe_flow`` around it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Generator
 
 from edgee._error_mapping import error_from_response
 from edgee._logging import logger
+from edgee._observe import CallObserver, observe_flow
 from edgee._request import PreparedRequest
 from edgee._response import follow_redirect, reads_whole_body
 from edgee._retry import retry_delay
@@ -97,14 +100,22 @@ class Deliver:
 
     ``body`` is ``None`` for an event stream, which the caller reads from the
     response the driver returns; when it is not, that response was released.
+    ``observer`` is the call's (``None`` when nothing observes it), for the stream.
     """
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "headers", "observer", "status")
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes | None) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes | None,
+        observer: CallObserver | None = None,
+    ) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.observer = observer
 
 
 class Head:
@@ -125,17 +136,25 @@ Flow = Generator[Command, Outcome, None]
 _RELEASE = Release()
 
 
-def attempt_flow(request: PreparedRequest) -> Flow:
+def attempt_flow(request: PreparedRequest, observer: CallObserver | None = None) -> Flow:
     """The commands that carry ``request`` to its final 2xx answer, or raise its error.
 
     Raises the :class:`~edgee.errors.APIError` that ends the request: the
     mapped HTTP error, a refused redirect, or the last connection error.
+    ``observer`` (``_observe.CallObserver``) is told of each step when given.
     """
+    if observer is not None:
+        return observe_flow(_flow(request, observer), observer)
+    return _flow(request, None)
+
+
+def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
     attempt = 0  # retries made so far
     redirects = 0
     while True:
         started = time.monotonic()
-        # seam: observer.request_sent(request) goes here.
+        if observer is not None:
+            observer.request_sent(request, attempt)
         sent = yield Send(request)
         failure = sent if isinstance(sent, APIConnectionError) else None
         delay: float | None = None
@@ -152,16 +171,26 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 (time.monotonic() - started) * 1000,
                 attempt + 1,
             )
-            # seam: observer.response_received(request, status, headers) goes here.
+            if observer is not None:
+                observer.response_received(status, headers)
             if status < 300:
                 if not reads_whole_body(request.stream, headers):
-                    yield Deliver(status, headers, None)  # an event stream: the caller reads it
+                    if observer is not None:
+                        observer.stream_started()
+                    # An event stream: the caller reads it.
+                    yield Deliver(status, headers, None, observer)
                     return
                 # Read inside the flow, so a connection lost mid-body is retried too.
                 body = yield ReadBody()
                 if isinstance(body, bytes):
                     yield _RELEASE
-                    yield Deliver(status, headers, body)
+                    if observer is not None:
+                        # A stream's whole-answer fallback ends with the stream, not here.
+                        if request.stream:
+                            observer.stream_started()
+                        else:
+                            observer.succeeded(body)
+                    yield Deliver(status, headers, body, observer)
                     return
                 assert isinstance(body, APIConnectionError)
                 failure = body
@@ -203,6 +232,7 @@ def attempt_flow(request: PreparedRequest) -> Flow:
                 raise failure
         assert delay is not None
         logger.info("retrying %s %s in %.2f s", request.method, request.url, delay)
-        # seam: observer.retry_scheduled(request, attempt, delay) goes here.
+        if observer is not None:
+            observer.retry_scheduled(attempt, delay, failure if failure is not None else status)
         attempt += 1
         yield Sleep(delay)

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import attrs
 
 from edgee._partial_json import PartialJSON, parse_partial_json
-from edgee._streaming import StreamAccumulator
+from edgee._streaming import StreamAccumulator, tool_call_key
 from edgee._structured import ParsedResponse, StructuredFormat, parse_response, parse_tool_call
 from edgee.models import FunctionCall, SendResponse, StreamChunk, ToolCall, Usage
 
@@ -290,30 +290,9 @@ class _Choice:
         self.text = _LiveText()
         self.refusal = _LiveText()
         self.json = _LiveJSON(self.text, format) if format is not None else None
-        self.calls: dict[object, _Call] = {}
+        self.calls: dict[object, Any] = {}
         self.latest: dict[int, object] = {}
         self.done = False
-
-
-def _call_key(state: _Choice, fragment: Any) -> object:
-    """Which call a fragment continues; the same rule as :class:`StreamAccumulator`.
-
-    Missing indexes continue the last call (or open one when the fragment has
-    a new id); a repeated index with another id opens that id's own call.
-    """
-    calls = state.calls
-    index = fragment.index
-    if index is None:
-        last = next(reversed(calls), None) if calls else None
-        if last is None or (fragment.id and calls[last].id and fragment.id != calls[last].id):
-            return ("fragment", len(calls))
-        return last
-    key = state.latest.get(index, index)
-    current = calls.get(key)
-    if current is not None and fragment.id and current.id and fragment.id != current.id:
-        key = index if calls[index].id == fragment.id else (index, fragment.id)
-        state.latest[index] = key
-    return key
 
 
 class EventBuilder:
@@ -385,7 +364,7 @@ class EventBuilder:
         return events
 
     def _fragment(self, state: _Choice, number: int, fragment: Any) -> StreamEvent | None:
-        key = _call_key(state, fragment)
+        key = tool_call_key(state.calls, state.latest, fragment)  # the accumulator's rule
         call = state.calls.get(key)
         if call is None:
             call = state.calls[key] = _Call(len(state.calls))

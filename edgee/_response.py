@@ -56,7 +56,7 @@ T = TypeVar("T")
 
 def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendResponse:
     """Give a response its HTTP headers, outside its wire fields (never in ``to_dict()``)."""
-    response._attach_headers(headers)
+    response.attach_http_headers(headers)
     return response
 
 

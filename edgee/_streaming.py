@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from edgee._convert import converter
 from edgee._error_mapping import stream_error_from_payload
+from edgee._observe import AsyncObservedChunks, CallObserver, ObservedChunks
 from edgee._response import attach_headers, chunk_from_completion
 from edgee.errors import (
     APIConnectionError,
     APITimeoutError,
     ChunkDecodeError,
+    ClientStateError,
     IncompleteStreamError,
     StreamAPIError,
     StreamError,
@@ -43,6 +45,10 @@ from edgee.models import (
 )
 from edgee.sse import ServerSentEvent, SSEDecoder
 
+if TYPE_CHECKING:  # _events and _structured import this module: only names for the checker
+    from edgee._events import EventBuilder, StreamEvent
+    from edgee._structured import StructuredFormat
+
 __all__ = [
     "DONE",
     "DRAIN_LIMIT",
@@ -52,6 +58,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamState",
     "StreamView",
+    "tool_call_key",
 ]
 
 # Bytes a transport asks of the body per read (both return as soon as any arrive).
@@ -331,8 +338,8 @@ def _events(
             parser.next_event = parser._raise_error  # sticky, now that this generator ends
         raise
     state.events = ()
-    # seam: observer.stream_finished(chunks_received) goes here (and beside the raise above
-    # for a stream that failed): the one place every stream ends, on both clients.
+    # A stream's end (done, failed, or closed by the caller, which never reaches this
+    # parser) is reported by StreamState.observed's wrapper, on both clients.
     while True:
         yield DONE
 
@@ -421,6 +428,33 @@ class _ChoiceParts:
         self.latest: dict[int, object] = {}
 
 
+def tool_call_key(calls: dict[object, Any], latest: dict[int, object], fragment: Any) -> object:
+    """Which call of a choice a tool-call fragment belongs to: the one rule, shared.
+
+    ``calls`` maps keys to calls (anything with an ``id``) in order of first
+    appearance; ``latest`` maps a wire index to the key of the call most
+    recently opened there (updated here). Missing indexes continue the last
+    call (or open one when the fragment has a new id); a fragment without an
+    id continues the latest call at its index; a repeated index with another
+    id opens that id's own call, as some providers number every call 0.
+    :class:`StreamAccumulator` and the event builder both call this, so they
+    cannot disagree about which call a piece of arguments extends.
+    """
+    index = fragment.index
+    if index is None:
+        last = next(reversed(calls), None) if calls else None
+        if last is None or (fragment.id and calls[last].id and fragment.id != calls[last].id):
+            return ("fragment", len(calls))
+        return last
+    key = latest.get(index, index)
+    current = calls.get(key)
+    if current is not None and fragment.id and current.id and fragment.id != current.id:
+        # Same index, another id: that id's own call (new unless seen before).
+        key = index if calls[index].id == fragment.id else (index, fragment.id)
+        latest[index] = key
+    return key
+
+
 class StreamAccumulator:
     """Folds stream chunks into the :class:`SendResponse` a non-streaming call would return.
 
@@ -492,23 +526,7 @@ class StreamAccumulator:
     @staticmethod
     def _add_tool_fragment(parts: _ChoiceParts, fragment: Any) -> None:
         calls = parts.tool_calls
-        index = fragment.index
-        key: object
-        if index is None:
-            # No index: continue the last call unless this fragment opens a new one.
-            last = next(reversed(calls), None) if calls else None
-            if last is None or (fragment.id and calls[last].id and fragment.id != calls[last].id):
-                key = ("fragment", len(calls))
-            else:
-                key = last
-        else:
-            # A fragment without an id continues the latest call at its index.
-            key = parts.latest.get(index, index)
-            current = calls.get(key)
-            if current is not None and fragment.id and current.id and fragment.id != current.id:
-                # Same index, another id: that id's own call (new unless seen before).
-                key = index if calls[index].id == fragment.id else (index, fragment.id)
-                parts.latest[index] = key
+        key = tool_call_key(calls, parts.latest, fragment)
         call = calls.get(key)
         if call is None:
             call = calls[key] = _ToolCallParts()
@@ -565,26 +583,142 @@ class StreamState:
     every chunk is folded into, and ``whole``: the complete answer when the
     gateway sent one instead of an event stream. ``Stream`` / ``AsyncStream``
     wrap one and add only iteration and closing.
+
+    Structured outputs live here too, once for both clients: ``format`` (the
+    compiled ``response_format=T``) and ``tools`` (the ``@tool`` functions whose
+    calls get their arguments read) make :meth:`final_response` a
+    :class:`~edgee._structured.ParsedResponse`; :meth:`start_events` and
+    :meth:`closing_events` hold the :class:`~edgee._events.EventBuilder` of
+    ``stream.events()``. A stream whose events nobody asks for never makes one:
+    the per-chunk path is the accumulator's ``add`` alone.
     """
 
-    __slots__ = ("accumulator", "headers", "parser", "whole")
+    __slots__ = (
+        "_builder",
+        "_final",
+        "accumulator",
+        "format",
+        "headers",
+        "observer",
+        "parser",
+        "tools",
+        "whole",
+        "whole_taken",
+    )
 
-    def __init__(self, headers: dict[str, str], whole: SendResponse | None = None) -> None:
+    def __init__(
+        self,
+        headers: dict[str, str],
+        whole: SendResponse | None = None,
+        observer: CallObserver | None = None,
+        *,
+        format: StructuredFormat[Any] | None = None,
+        tools: Sequence[Any] = (),
+    ) -> None:
         self.headers = headers
         self.whole = whole
         self.accumulator = StreamAccumulator()
         self.parser = ChunkParser(request_id=headers.get("x-request-id"))
+        self.observer = observer  # the call's (_observe), None when nothing observes it
+        self.format = format
+        self.tools = tuple(tools)
+        self.whole_taken = False  # the whole answer's one chunk was handed out
+        self._builder: EventBuilder | None = None
+        self._final: SendResponse | None = None
 
-    def whole_chunks(self) -> tuple[StreamChunk, ...]:
-        """The one chunk that says what ``whole`` says (nothing to read from the body)."""
+    def observed(self, chunks: Iterator[StreamChunk]) -> Iterator[StreamChunk]:
+        """``chunks`` as the observer sees them (first chunk, end), or as they are."""
+        if self.observer is None:
+            return chunks
+        return ObservedChunks(chunks, self.observer, self.response)
+
+    def observed_async(
+        self, chunks: AsyncGenerator[StreamChunk, None]
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """:meth:`observed` for an async stream."""
+        if self.observer is None:
+            return chunks
+        return AsyncObservedChunks(chunks, self.observer, self.response)
+
+    def whole_chunks(self) -> Iterator[StreamChunk]:
+        """The one chunk that says what ``whole`` says (nothing to read from the body).
+
+        Folded into the accumulator as it is handed out, like a streamed chunk,
+        so the snapshot and the events see the whole answer too.
+        """
         assert self.whole is not None
-        return (chunk_from_completion(self.whole),)
+        chunk = chunk_from_completion(self.whole)
+        self.whole_taken = True
+        self.accumulator.add(chunk)
+        yield chunk
 
-    def final_response(self) -> SendResponse:
-        """The stream as one response, with its headers (call once the chunks are read)."""
+    @property
+    def chunks_taken(self) -> int:
+        """Chunks handed out so far (read from the body, or the whole answer's one)."""
+        if self.whole is not None:
+            return 1 if self.whole_taken else 0
+        return self.parser.chunks_received
+
+    def snapshot(self) -> SendResponse:
+        """The response so far: every chunk handed out, folded (headers attached)."""
+        return attach_headers(self.accumulator.response(), self.headers)
+
+    def response(self) -> SendResponse:
+        """The stream as one plain response, with its headers (once the chunks are read)."""
         if self.whole is not None:
             return self.whole
         return attach_headers(self.accumulator.response(), self.headers)
+
+    def final_response(self) -> SendResponse:
+        """:meth:`response`, read as a :class:`ParsedResponse` when there is a format or tools.
+
+        A structured answer that was cut, filtered or does not fit ``T`` raises
+        the :class:`~edgee.errors.StructuredOutputError` ``parse()`` raises.
+        """
+        if self._final is not None:
+            return self._final
+        response = self.response()
+        if self.format is None and not self.tools:
+            return response
+        from edgee._structured import parse_response
+
+        self._final = parse_response(response, self.format, tools=self.tools)
+        return self._final
+
+    def start_events(self) -> Callable[[StreamChunk], list[StreamEvent]]:
+        """Make the stream's event builder; returns its ``feed`` (once per stream).
+
+        Events are computed from the chunks as they are handed out, so they
+        must be asked for before the first one: a second call, or a call after
+        chunks were taken, raises :class:`~edgee.errors.ClientStateError`
+        (``final_response()`` and ``snapshot`` are complete either way).
+        """
+        if self._builder is not None:
+            raise ClientStateError("events() was already called on this stream")
+        taken = self.chunks_taken
+        if taken:
+            raise ClientStateError(
+                f"events() must be called before reading the stream ({taken} chunks were "
+                "already taken; their events cannot be replayed)"
+            )
+        from edgee._events import EventBuilder
+
+        self._builder = EventBuilder(self.accumulator, format=self.format, tools=self.tools)
+        return self._builder.feed
+
+    def closing_events(self) -> Iterator[StreamEvent]:
+        """The events after the last chunk: done events, then :class:`~edgee._events.Done`.
+
+        Raises the structured-output error (after the done events) as
+        :meth:`final_response` does.
+        """
+        from edgee._events import Done
+
+        assert self._builder is not None
+        for event in self._builder.finish(self.response()):
+            if type(event) is Done and (self.format is not None or self.tools):
+                self._final = event.response
+            yield event
 
 
 class StreamView:
@@ -608,3 +742,13 @@ class StreamView:
     def request_id(self) -> str | None:
         """The gateway's ``x-request-id`` for this stream."""
         return self._state.headers.get("x-request-id")
+
+    @property
+    def snapshot(self) -> SendResponse:
+        """The response so far: every chunk the stream has handed out, folded into one.
+
+        Read it at any moment (inside a loop over the chunks or the events);
+        before the first chunk it has no choices, at the end it is the final
+        response (unparsed). Each read builds a fresh :class:`SendResponse`.
+        """
+        return self._state.snapshot()

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import cattrs
+from typing_extensions import TypeVar as TypeVarDefault  # PEP 696 defaults (3.13's typing)
 
 from edgee.errors import (
     ContentFilterFinishReasonError,
@@ -50,17 +51,22 @@ from edgee.tools import (
 )
 
 __all__ = [
+    "CallPlan",
     "ParsedResponse",
     "ParsedToolCall",
+    "ResponseT",
     "StructuredFormat",
     "parse_response",
     "parse_tool_call",
+    "plan_call",
     "split_response_format",
     "structured_format",
     "validate_json",
 ]
 
 T = TypeVar("T")
+#: ``parse()``'s answer type: ``T`` for ``response_format=T``, ``Any`` for a schema dict.
+ResponseT = TypeVarDefault("ResponseT", default=Any)
 
 # Plain cattrs for user types: the SDK's wire converter keeps unknown keys,
 # which a strict schema forbids.
@@ -668,3 +674,52 @@ def parse_response(
         made, "_parsed_calls", [_parsed_call(c, tools) for c in calls] if calls else None
     )
     return made
+
+
+@attrs.frozen
+class CallPlan:
+    """What a ``parse()`` or ``stream()`` call sends, and how its answer is read.
+
+    ``options`` are the request options in wire form (``response_format``
+    compiled, ``@tool`` functions replaced by their wire tools); ``format`` and
+    ``tools`` (the ``@tool`` functions) say how the answer is read.
+    """
+
+    options: Mapping[str, Any]
+    format: StructuredFormat[Any] | None = None
+    tools: tuple[FunctionTool, ...] = ()
+
+    def read(self, response: SendResponse) -> ParsedResponse[Any]:
+        """The answer as :func:`parse_response` reads it."""
+        return parse_response(response, self.format, tools=self.tools)
+
+
+def plan_call(options: Mapping[str, Any], *, parse: bool = False) -> CallPlan:
+    """The :class:`CallPlan` of a call's options, decided once for both clients.
+
+    For ``stream()`` (``parse=False``) only a class (or a compiled
+    :class:`StructuredFormat`) as ``response_format`` turns reading on; a dict
+    is sent as given, as ``send()`` does, so code that streamed with a
+    ``response_format`` dict before keeps getting plain responses. ``parse()``
+    reads dicts too (a JSON Schema or ``{"type": "json_object"}`` gives plain
+    JSON values) and refuses ``stream=True``. ``@tool`` functions in ``tools``
+    are sent as their wire tools and their calls' arguments are bound.
+    """
+    if "response_format" not in options and "tools" not in options:
+        return CallPlan(options)  # the common stream(): nothing to read, nothing copied
+    if parse and options.get("stream"):
+        raise TypeError("parse() does not stream: use stream(..., response_format=T)")
+    out = dict(options)
+    format: StructuredFormat[Any] | None = None
+    given = out.get("response_format")
+    if parse or (given is not None and not isinstance(given, Mapping)):
+        if given is None:
+            raise TypeError("parse() needs a structured response_format (a class or a schema)")
+        format = structured_format(given)  # TypeError for {"type": "text"} or a non-class
+        out["response_format"] = format.response_format()
+    tools: tuple[FunctionTool, ...] = ()
+    listed = out.get("tools")
+    if isinstance(listed, (list, tuple)) and any(isinstance(t, FunctionTool) for t in listed):
+        tools = tuple(t for t in listed if isinstance(t, FunctionTool))
+        out["tools"] = [t.tool if isinstance(t, FunctionTool) else t for t in listed]
+    return CallPlan(out, format, tools)

@@ -15,6 +15,7 @@ from typing import Any, Literal, overload
 
 import requests
 
+from edgee import _observe
 from edgee._attempts import Deliver, ReadBody, Release, Send, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
@@ -31,6 +32,7 @@ from edgee._request import (
 )
 from edgee._response import parse_completion, parse_json, stream_fallback
 from edgee._streaming import StreamState
+from edgee._structured import ParsedResponse, ResponseT, plan_call
 from edgee._sync_stream import MapErrors, Stream
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
@@ -66,6 +68,9 @@ class Edgee(ClientBase):
         timeout: float | Timeout | None = None,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
+        hooks: _observe.HooksArg | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
         session: requests.Session | None = None,
     ) -> None:
         self._options = self._resolve(
@@ -76,13 +81,17 @@ class Edgee(ClientBase):
             max_retries=max_retries,
             default_headers=default_headers,
         )
+        self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
 
     @classmethod
-    def _from_options(cls, options: ClientOptions, session: requests.Session) -> Edgee:
+    def _from_options(
+        cls, options: ClientOptions, session: requests.Session, obs: _observe.Observability | None
+    ) -> Edgee:
         client = cls.__new__(cls)
         client._options = options
+        client._observability = obs
         client._owns_session = False
         client._session = session
         return client
@@ -93,12 +102,14 @@ class Edgee(ClientBase):
         timeout: float | Timeout | None = None,
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
+        hooks: _observe.HooksArg | None = None,
     ) -> Edgee:
         """A copy with other defaults that shares this client's connection pool."""
         options = self._options.with_options(
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
-        return Edgee._from_options(options, self._session)
+        observability = _observe.with_hooks(self._observability, hooks)
+        return Edgee._from_options(options, self._session, observability)
 
     def close(self) -> None:
         """Release pooled connections (only of a session this client created)."""
@@ -169,13 +180,15 @@ class Edgee(ClientBase):
         Raises :class:`~edgee.tools.MaxIterationsError` after ``max_iterations``
         requests that still asked for tools.
         """
-        loop = ToolLoop(input, tools, max_iterations)
-        while True:
-            response = self.send(model, loop.next_input(), **options)
-            steps = loop.record(response)
-            if not steps:
-                return loop.result(response)
-            run_steps(loop, steps)
+        run = _observe.start_run(self._observability, model)
+        loop = ToolLoop(input, tools, max_iterations, run)
+        with loop.observing():
+            while True:
+                response = self.send(model, loop.next_input(), **options)
+                steps = loop.record(response)
+                if not steps:
+                    return loop.result(response)
+                run_steps(loop, steps)
 
     def run_tools_stream(
         self,
@@ -189,7 +202,8 @@ class Edgee(ClientBase):
         """Like :meth:`run_tools`, streaming: yields each :class:`StreamChunk` as it
         arrives and a :class:`~edgee.tools.ToolCallResult` after each tool runs;
         ``.result`` holds the :class:`~edgee.tools.ToolRunResult` at the end."""
-        loop = ToolLoop(input, tools, max_iterations)
+        run = _observe.start_run(self._observability, model)
+        loop = ToolLoop(input, tools, max_iterations, run)
         return ToolRunStream(lambda turn: self.stream(model, turn, **options), loop)
 
     def _read(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
@@ -205,16 +219,45 @@ class Edgee(ClientBase):
         bad key or an HTTP error raises here; problems during the stream
         raise from the iteration.
         """
-        request = build_chat_request(self._options, model, input, stream=True, **options)
+        plan = plan_call(options)  # response_format=T, @tool functions: read by the state
+        request = build_chat_request(self._options, model, input, stream=True, **plan.options)
         answer, response = self._send(request)
         whole = None
         if answer.body is not None:  # JSON or HTML instead of an event stream
             whole = stream_fallback(answer.status, answer.headers, answer.body)
-        return Stream(response, StreamState(answer.headers, whole))
+        state = StreamState(
+            answer.headers, whole, answer.observer, format=plan.format, tools=plan.tools
+        )
+        return Stream(response, state)
+
+    def parse(
+        self,
+        model: str,
+        input: InputLike,
+        *,
+        response_format: type[ResponseT] | Mapping[str, Any],
+        **options: Any,
+    ) -> ParsedResponse[ResponseT]:
+        """Send a chat completion asking for a ``response_format=T`` answer, read as ``T``.
+
+        ``T`` is an attrs class, a dataclass, a ``TypedDict`` or a pydantic model
+        (or a JSON Schema / ``response_format`` dict: plain JSON back). Returns a
+        :class:`ParsedResponse`: ``parsed`` (``None`` after a refusal or when
+        the model only called tools), ``refusal``, and ``tool_calls`` with
+        ``parsed_arguments`` for ``@tool`` functions given in ``tools=``.
+        Raises :class:`~edgee.errors.LengthFinishReasonError`,
+        :class:`~edgee.errors.ContentFilterFinishReasonError` or
+        :class:`~edgee.errors.OutputValidationError` (each carries ``content``).
+        """
+        plan = plan_call({**options, "response_format": response_format}, parse=True)
+        return plan.read(self.send(model, input, **plan.options))
 
     def _send(self, request: PreparedRequest) -> tuple[Deliver, requests.Response]:
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
-        flow = attempt_flow(request)
+        observer = None
+        if self._observability is not None or _observe.global_telemetry is not None:
+            observer = _observe.start_call(self._observability, request)
+        flow = attempt_flow(request, observer)
         command = next(flow)
         response: requests.Response | None = None
         errors = MapErrors()

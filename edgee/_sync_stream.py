@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING
 
 import requests
 import urllib3.exceptions
@@ -22,6 +23,9 @@ from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamStat
 from edgee._urllib3_internals import chunked_body_reader, is_timeout, release_chunked_body
 from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
 from edgee.models import SendResponse, StreamChunk
+
+if TYPE_CHECKING:
+    from edgee._events import StreamEvent
 
 __all__ = ["MapErrors", "Stream"]
 
@@ -198,9 +202,10 @@ class Stream(StreamView):
         self._iterator: Iterator[StreamChunk]
         if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
             self._body.close()
-            self._iterator = iter(state.whole_chunks())
+            self._iterator = state.whole_chunks()
         else:
             self._iterator = _read_chunks(self._body, state)
+        self._iterator = state.observed(self._iterator)
 
     def __iter__(self) -> Iterator[StreamChunk]:
         return self
@@ -216,8 +221,27 @@ class Stream(StreamView):
             if text:
                 yield text
 
+    def events(self) -> Iterator[StreamEvent]:
+        """Typed events as the chunks arrive (see :mod:`edgee._events`), :class:`Done` last.
+
+        Call it before reading any chunk (else :class:`ClientStateError`);
+        reading the events reads the stream. With ``response_format=T`` a
+        structured answer that cannot be ``T`` raises at the end, as
+        :meth:`final_response` does.
+        """
+        return self._events(self._state.start_events())
+
+    def _events(self, feed: Callable[[StreamChunk], list[StreamEvent]]) -> Iterator[StreamEvent]:
+        for chunk in self:
+            yield from feed(chunk)
+        yield from self._state.closing_events()
+
     def final_response(self) -> SendResponse:
-        """Read what is left and return the whole stream as one :class:`SendResponse`."""
+        """Read what is left and return the whole stream as one :class:`SendResponse`.
+
+        A :class:`ParsedResponse` (``parsed``, ``refusal``, tool calls with
+        ``parsed_arguments``) when the stream has ``response_format=T`` or ``@tool`` tools.
+        """
         for _ in self:
             pass
         return self._state.final_response()

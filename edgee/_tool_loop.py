@@ -12,10 +12,12 @@ import asyncio
 import inspect
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import attrs
 
+from edgee._observe import RunObserver
 from edgee.models import InputObject, Message, SendResponse, Tool, ToolCall, Usage
 from edgee.tools import (
     FunctionTool,
@@ -67,7 +69,13 @@ def error_text(exc: BaseException) -> str:
 class ToolLoop:
     """State of one ``run_tools()`` run."""
 
-    def __init__(self, input: Any, tools: Sequence[FunctionTool], max_iterations: int) -> None:
+    def __init__(
+        self,
+        input: Any,
+        tools: Sequence[FunctionTool],
+        max_iterations: int,
+        observer: RunObserver | None = None,
+    ) -> None:
         if not isinstance(max_iterations, int) or max_iterations < 1:
             raise ValueError("max_iterations must be a positive integer")
         if not tools:
@@ -85,6 +93,26 @@ class ToolLoop:
         self.results: list[ToolCallResult] = []
         self._usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         self._wire_tools: list[Tool] = [t.tool for t in self.tools.values()]
+        # The run's spans (_observe.start_run), None when nothing observes it.
+        self.observer = observer
+
+    def observing(self) -> AbstractContextManager[None]:
+        """Around a whole ``run_tools()``: its span current, ended by an escaping error."""
+        return nullcontext() if self.observer is None else self.observer.observing()
+
+    def current(self) -> AbstractContextManager[None]:
+        """Around opening one stream of a streaming run: the run's span current."""
+        return nullcontext() if self.observer is None else self.observer.current()
+
+    def tool_started(self, step: Invocation) -> Any:
+        """A call is about to run: its span (``None`` when not observed)."""
+        return None if self.observer is None else self.observer.tool_started(step.call)
+
+    def tool_finished(self, span: Any, output: Any, error: str | None) -> None:
+        """The call of :meth:`tool_started` returned ``output`` or failed with ``error``."""
+        if self.observer is not None:
+            text = output_text(output) if error is None else None
+            self.observer.tool_finished(span, text, error)
 
     def next_input(self) -> dict[str, Any]:
         """The input of the next request: the transcript so far and the tools."""
@@ -116,7 +144,7 @@ class ToolLoop:
         if not calls:
             return []
         if self.iterations >= self.max_iterations:
-            raise MaxIterationsError(self.max_iterations, self.result(response))
+            raise MaxIterationsError(self.max_iterations, self._result(response))
         return [self._prepare(call) for call in calls]
 
     def _prepare(self, call: ToolCall) -> Invocation:
@@ -140,7 +168,13 @@ class ToolLoop:
         return result
 
     def result(self, response: SendResponse) -> ToolRunResult:
-        """The run's result, ending with ``response``."""
+        """The run's result, ending with ``response`` (the end of the run)."""
+        result = self._result(response)
+        if self.observer is not None:
+            self.observer.finished(result)
+        return result
+
+    def _result(self, response: SendResponse) -> ToolRunResult:
         return ToolRunResult(
             response=response,
             messages=list(self.messages),

@@ -21,18 +21,27 @@ def run_steps(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:
     """Run one turn's calls one after the other; record their results."""
     results = []
     for step in steps:
+        span = loop.tool_started(step)
         value, error = invoke(step)
+        loop.tool_finished(span, value, error)
         results.append(loop.complete(step.call, output=value, error=error))
     return results
 
 
 async def run_steps_async(loop: ToolLoop, steps: list[Invocation]) -> list[ToolCallResult]:
     """Run one turn's calls concurrently; record their results in the model's order."""
-    outcomes = await asyncio.gather(*(ainvoke(step) for step in steps))
+    outcomes = await asyncio.gather(*(_ainvoke(loop, step) for step in steps))
     return [
         loop.complete(step.call, output=value, error=error)
         for step, (value, error) in zip(steps, outcomes, strict=True)
     ]
+
+
+async def _ainvoke(loop: ToolLoop, step: Invocation) -> tuple[Any, str | None]:
+    span = loop.tool_started(step)
+    value, error = await ainvoke(step)
+    loop.tool_finished(span, value, error)
+    return value, error
 
 
 class ToolRunStream:
@@ -41,6 +50,8 @@ class ToolRunStream:
     def __init__(self, open_stream: Callable[[Any], Any], loop: ToolLoop) -> None:
         self.result: ToolRunResult | None = None
         self._events = self._run(open_stream, loop)
+        if loop.observer is not None:
+            self._events = loop.observer.events(self._events)
 
     def __iter__(self) -> Iterator[StreamChunk | ToolCallResult]:
         return self._events
@@ -49,7 +60,9 @@ class ToolRunStream:
         self, open_stream: Callable[[Any], Any], loop: ToolLoop
     ) -> Generator[StreamChunk | ToolCallResult, None, None]:
         while True:
-            with open_stream(loop.next_input()) as stream:
+            with loop.current():  # the run's span is the parent of the call's
+                opened = open_stream(loop.next_input())
+            with opened as stream:
                 yield from stream
                 response = stream.final_response()
             steps = loop.record(response)
@@ -65,6 +78,8 @@ class AsyncToolRunStream:
     def __init__(self, open_stream: Callable[[Any], Any], loop: ToolLoop) -> None:
         self.result: ToolRunResult | None = None
         self._events = self._run(open_stream, loop)
+        if loop.observer is not None:
+            self._events = loop.observer.events_async(self._events)
 
     def __aiter__(self) -> AsyncIterator[StreamChunk | ToolCallResult]:
         return self._events
@@ -73,7 +88,9 @@ class AsyncToolRunStream:
         self, open_stream: Callable[[Any], Any], loop: ToolLoop
     ) -> AsyncGenerator[StreamChunk | ToolCallResult, None]:
         while True:
-            async with open_stream(loop.next_input()) as stream:
+            with loop.current():  # the run's span is the parent of the call's
+                opened = await open_stream(loop.next_input())
+            async with opened as stream:
                 async for chunk in stream:
                     yield chunk
                 response = await stream.final_response()

@@ -40,7 +40,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, Union, overload
 
 import attrs
-import typing_extensions
+
+try:
+    # Where a user's TypedDict or NotRequired can come from typing_extensions, it is
+    # installed (a dependency below Python 3.11); without it, typing has all we read.
+    import typing_extensions as _typing
+except ImportError:  # pragma: no cover - Python 3.11+ without typing_extensions
+    _typing = typing  # type: ignore[misc]
 
 from edgee.errors import EdgeeError, ToolArgumentsError
 from edgee.models import FunctionDefinition, Message, SendResponse, Tool, ToolCall, Usage
@@ -76,14 +82,14 @@ def _is_optional(annotation: Any) -> tuple[bool, Any]:
 def _type_hints(obj: Any) -> dict[str, Any]:
     """Resolved annotations, ``Annotated``/``Required``/``NotRequired`` wrappers removed."""
     try:
-        return dict(typing_extensions.get_type_hints(obj))
+        return dict(_typing.get_type_hints(obj))
     except NameError as exc:
         raise TypeError(f"cannot resolve the annotations of {obj!r}: {exc}") from None
 
 
 def is_typeddict(tp: Any) -> bool:
     """Whether ``tp`` is a ``TypedDict`` class (from ``typing`` or ``typing_extensions``)."""
-    return bool(typing_extensions.is_typeddict(tp))
+    return bool(_typing.is_typeddict(tp))
 
 
 def is_pydantic_model(tp: Any) -> bool:
@@ -155,8 +161,8 @@ def _class_fields(cls: type) -> list[_Field]:
 
 
 # typing's own exist from Python 3.11; None must not be in these sets (no origin reads as None).
-_NOT_REQUIRED = {typing_extensions.NotRequired, getattr(typing, "NotRequired", _NONE)} - {_NONE}
-_REQUIRED = {typing_extensions.Required, getattr(typing, "Required", _NONE)} - {_NONE}
+_NOT_REQUIRED = {_typing.NotRequired, getattr(typing, "NotRequired", _NONE)} - {_NONE}
+_REQUIRED = {_typing.Required, getattr(typing, "Required", _NONE)} - {_NONE}
 
 
 def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, Any], bool]]:
@@ -167,13 +173,13 @@ def _typeddict_keys(cls: type, hints: dict[str, Any]) -> list[tuple[tuple[str, A
     read from the resolved hints first.
     """
     try:
-        wrapped = typing_extensions.get_type_hints(cls, include_extras=True)
+        wrapped = _typing.get_type_hints(cls, include_extras=True)
     except NameError:
         wrapped = {}
     required_keys = getattr(cls, "__required_keys__", frozenset(hints))
     keys = []
     for name, hint in hints.items():
-        origin = typing_extensions.get_origin(wrapped.get(name))
+        origin = _typing.get_origin(wrapped.get(name))
         if origin in _NOT_REQUIRED:
             required = False
         elif origin in _REQUIRED:

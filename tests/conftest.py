@@ -49,6 +49,16 @@ class AdaptedStream:
             except StopAsyncIteration:
                 return
 
+    def events(self) -> Iterator[Any]:
+        return self._iterate(self._stream.events())  # a refusal raises here, as in sync
+
+    def _iterate(self, agen: Any) -> Iterator[Any]:
+        while True:
+            try:
+                yield self._loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+
     def close(self) -> None:
         self._loop.run_until_complete(self._stream.aclose())
 

@@ -177,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print token usage and Edgee compression savings to stderr at the end",
     )
+    chat.add_argument(
+        "--json-schema",
+        metavar="FILE",
+        help="ask for JSON that fits the JSON Schema in FILE (a bare schema or a whole "
+        "response_format); the answer streams to stderr, the parsed JSON goes to stdout",
+    )
     chat.add_argument("-t", "--temperature", type=float, help="sampling temperature")
     chat.add_argument(
         "--max-tokens", type=_non_negative_int, metavar="N", help="longest answer, in tokens"
@@ -209,6 +215,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default="openai/gpt-4o",
         help="model name shown in the demo (default: openai/gpt-4o)",
+    )
+    demo.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the OpenTelemetry spans of the run (needs opentelemetry-sdk)",
     )
     demo.set_defaults(handler=_command_demo, command_parser=demo)
     return parser

@@ -8,11 +8,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from edgee.cli._errors import EXIT_OK, UsageError
+from edgee.cli._errors import EXIT_API_ERROR, EXIT_OK, UsageError
 from edgee.errors import ConfigurationError
 from edgee.models import Message, SendResponse
 
 if TYPE_CHECKING:
+    from edgee._structured import StructuredFormat
     from edgee._sync import Edgee
 
 __all__ = ["format_usage", "make_client", "run_chat", "run_models"]
@@ -130,9 +131,72 @@ def format_usage(response: SendResponse) -> list[str]:
     return lines
 
 
+def _schema_format(args: argparse.Namespace) -> StructuredFormat[Any] | None:
+    """The compiled ``--json-schema FILE`` (a usage error when it cannot be read)."""
+    path = args.json_schema
+    if path is None:
+        return None
+    if args.json:
+        raise UsageError("--json-schema prints JSON already; leave out --json")
+    from edgee._structured import structured_format
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            schema = json.load(file)
+    except OSError as exc:
+        raise UsageError(f"--json-schema: cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"--json-schema: {path} is not JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise UsageError(f"--json-schema: {path} must hold a JSON object (a schema)")
+    try:
+        return structured_format(schema)
+    except TypeError as exc:
+        raise UsageError(f"--json-schema: {exc}") from exc
+
+
+def _run_structured(
+    client: Edgee,
+    model: str,
+    messages: list[Message],
+    options: dict[str, Any],
+    args: argparse.Namespace,
+) -> tuple[int, SendResponse]:
+    """``chat --json-schema``: the JSON streams to stderr, the parsed value goes to stdout."""
+    from edgee._events import Done, TextDelta
+
+    progress = _Output(sys.stderr)
+    options["response_format"] = args.schema_format
+    response: SendResponse | None = None
+    try:
+        if args.no_stream:
+            response = client.parse(model, messages, **options)
+        else:
+            if args.include_usage:
+                options["include_usage"] = True
+            with client.stream(model, messages, **options) as stream:
+                for event in stream.events():
+                    if type(event) is TextDelta:
+                        progress.write(event.delta)
+                    elif type(event) is Done:
+                        response = event.response
+    finally:
+        progress.end_line()
+    assert response is not None  # events() ends with Done, or raises
+    refusal = getattr(response, "refusal", None)
+    if refusal is not None:
+        print(f"edgee: the model refused: {refusal}", file=sys.stderr)
+        return EXIT_API_ERROR, response
+    parsed = getattr(response, "parsed", None)
+    sys.stdout.write(json.dumps(parsed, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+    return EXIT_OK, response
+
+
 def run_chat(args: argparse.Namespace) -> int:
     """``edgee chat``: one prompt, the answer streamed (or not) to stdout."""
     model = _model(args)
+    args.schema_format = _schema_format(args)
     options: dict[str, Any] = {}
     if args.temperature is not None:
         options["temperature"] = args.temperature
@@ -145,6 +209,12 @@ def run_chat(args: argparse.Namespace) -> int:
         messages = [Message.user(prompt)]
         if args.system:
             messages.insert(0, Message.system(args.system))
+        if args.schema_format is not None:
+            code, response = _run_structured(client, model, messages, options, args)
+            if args.include_usage:
+                for line in format_usage(response):
+                    print(line, file=sys.stderr)
+            return code
         try:
             if args.no_stream:
                 response = client.send(model, messages, **options)

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from edgee.cli._chat import format_usage
-from edgee.cli._errors import EXIT_OK
+from edgee.cli._errors import EXIT_OK, UsageError
 from edgee.models import FunctionDefinition, InputObject, Message, Tool
 
 if TYPE_CHECKING:
@@ -245,6 +245,14 @@ def run_demo(args: argparse.Namespace) -> int:
     from edgee.testing import FakeGateway
 
     out = _Printer(sys.stdout, args.model)
+    tracing = None
+    if getattr(args, "trace", False):  # --trace: every call's span, printed at the end
+        from edgee._observe_console import console_tracing
+
+        try:
+            tracing = console_tracing()
+        except ImportError as exc:  # no opentelemetry-sdk
+            raise UsageError(str(exc)) from None
     started = time.perf_counter()
     with FakeGateway(model=args.model) as gw:
         args.resolved_base_url = gw.url
@@ -261,6 +269,9 @@ def run_demo(args: argparse.Namespace) -> int:
             _tool_runner(out, gw, client)
         requests_made = len(gw.requests)
     elapsed = time.perf_counter() - started
+    if tracing is not None:
+        out.line()
+        tracing.print(out.stream)
     out.line()
     out.line(
         out.bold(f"All {_STEPS} steps worked")

@@ -244,5 +244,9 @@ class SendResponseBehaviour(WireModel):
         """``x-request-id`` when the response has one (best effort: the gateway documents none)."""
         return self.headers.get("x-request-id")
 
-    def _attach_headers(self, headers: Mapping[str, str]) -> None:
+    def attach_http_headers(self, headers: Mapping[str, str]) -> None:
+        """Give the response its HTTP headers (kept outside its wire fields and ``to_dict()``).
+
+        The transports call it once per response; :attr:`headers` reads them.
+        """
         object.__setattr__(self, "_http_headers", headers)

@@ -14,7 +14,7 @@ from typing import Any
 from edgee.testing._bodies import default_error_type, dumps, error_body
 from edgee.testing._codings import check_coding
 from edgee.testing._completion import CompletionReply
-from edgee.testing._replies import BrokenStreamReply, FullReply, RawReply
+from edgee.testing._replies import BrokenStreamReply, Delivery, FullReply, RawReply
 from edgee.testing._script import (
     checked_after,
     checked_compression,
@@ -27,6 +27,26 @@ from edgee.testing._text import fragment, split_words
 from edgee.testing._writers import phrase
 
 __all__ = ["FakeGateway"]
+
+
+def _answer_wire(
+    headers: dict[str, str] | None,
+    fallback: str | None,
+    delay: float,
+    content_encoding: str | None,
+    interim: Iterable[int],
+    chunked: bool = True,
+) -> Delivery:
+    """The wire options of the answers (``reply_text`` and kin), in the order they declare
+    them, checked by `delivery`."""
+    return delivery(
+        headers=headers,
+        fallback=fallback,
+        interim=interim,
+        content_encoding=content_encoding,
+        chunked=chunked,
+        delay=delay,
+    )
 
 
 class FakeGateway(GatewayServer):
@@ -142,14 +162,7 @@ class FakeGateway(GatewayServer):
                 finish_reason=finish_reason,
                 usage=usage,
                 compression=checked_compression(compression),
-                delivery=delivery(
-                    headers=headers,
-                    fallback=fallback,
-                    interim=interim,
-                    content_encoding=content_encoding,
-                    chunked=chunked,
-                    delay=delay,
-                ),
+                delivery=_answer_wire(headers, fallback, delay, content_encoding, interim, chunked),
             )
         )
 
@@ -183,13 +196,7 @@ class FakeGateway(GatewayServer):
                 tool_calls=tool_call_specs(calls, self._call_numbers),
                 fragments=fragments,
                 usage=usage,
-                delivery=delivery(
-                    headers=headers,
-                    fallback=fallback,
-                    interim=interim,
-                    content_encoding=content_encoding,
-                    delay=delay,
-                ),
+                delivery=_answer_wire(headers, fallback, delay, content_encoding, interim),
             )
         )
 
@@ -230,13 +237,7 @@ class FakeGateway(GatewayServer):
                 finish_reason=finish_reason,
                 usage=usage,
                 require_schema=require_schema,
-                delivery=delivery(
-                    headers=headers,
-                    fallback=fallback,
-                    interim=interim,
-                    content_encoding=content_encoding,
-                    delay=delay,
-                ),
+                delivery=_answer_wire(headers, fallback, delay, content_encoding, interim),
             )
         )
 
@@ -267,13 +268,7 @@ class FakeGateway(GatewayServer):
                 refusal=pieces,
                 finish_reason=finish_reason,
                 usage=usage,
-                delivery=delivery(
-                    headers=headers,
-                    fallback=fallback,
-                    interim=interim,
-                    content_encoding=content_encoding,
-                    delay=delay,
-                ),
+                delivery=_answer_wire(headers, fallback, delay, content_encoding, interim),
             )
         )
 

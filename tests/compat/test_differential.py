@@ -40,6 +40,7 @@ from typing import Any
 
 import pytest
 
+import edgee
 from edgee.testing import FakeGateway
 
 HERE = Path(__file__).resolve().parent
@@ -210,6 +211,9 @@ def ensure_official_venv() -> Path:
     return python
 
 
+_OUR_PACKAGE = Path(edgee.__file__).resolve().parent
+
+
 @pytest.fixture(scope="session")
 def interpreters() -> dict[str, str]:
     """``{"official": python, "ours": python}``, each checked to import the right edgee."""
@@ -223,7 +227,8 @@ def interpreters() -> dict[str, str]:
             cwd=SCRIPTS,
         )
         where = Path(probe.stdout.strip()).resolve()
-        expected = OFFICIAL_VENV.resolve() if side == "official" else ROOT / "edgee"
+        # Ours is whatever edgee this test process runs: the checkout, or an installed wheel.
+        expected = OFFICIAL_VENV.resolve() if side == "official" else _OUR_PACKAGE
         assert probe.returncode == 0, f"{side} python {python} cannot import edgee"
         assert expected in where.parents, f"{side} imports edgee from {where}, not {expected}"
     return pythons

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 import pytest
+import streamhelp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,22 +40,16 @@ def chunk(
     role: str | None = None,
     usage: dict[str, Any] | None = None,
 ) -> StreamChunk:
-    delta: dict[str, Any] = {}
-    if role is not None:
-        delta["role"] = role
-    if content is not None:
-        delta["content"] = content
-    if refusal is not None:
-        delta["refusal"] = refusal
-    if tool_calls is not None:
-        delta["tool_calls"] = tool_calls
-    data: dict[str, Any] = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "openai/gpt-4o",
-        "choices": [{"index": choice, "delta": delta, "finish_reason": finish}],
-    }
+    data = streamhelp.chunk(
+        content,
+        index=choice,
+        role=role,
+        finish=finish,
+        tool_calls=tool_calls,
+        refusal=refusal,
+        created=1,
+        model="openai/gpt-4o",
+    )
     if usage is not None:
         data["usage"] = usage
     return StreamChunk.from_dict(data)

@@ -24,9 +24,10 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from streamhelp import feed
 
 from edgee._convert import DictModel, _make_slow_structure, converter
-from edgee._streaming import _BLOCK, NEED_DATA, ChunkParser, StreamAccumulator
+from edgee._streaming import _BLOCK, ChunkParser, StreamAccumulator
 from edgee._streaming import DONE as DONE_EVENT
 from edgee.errors import ChunkDecodeError, EventTooLargeError, StreamError
 from edgee.models import (
@@ -329,34 +330,3 @@ def test_an_error_comes_after_the_chunks_before_it_are_taken() -> None:
     # No chunk before it: the error comes at once.
     with pytest.raises(ChunkDecodeError):
         feed(ChunkParser(), b"data: {not json}\n\n")
-
-
-# --- the pull parser, taken as the transports take it -----------------------------------
-
-
-def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
-    """Give ``data`` (if any) and take every chunk it completed.
-
-    An error met after some chunks is left for the next call (it is sticky),
-    as a transport delivers those chunks before raising it.
-    """
-    if data:
-        parser.receive_data(data)
-    chunks: list[StreamChunk] = []
-    while True:
-        try:
-            event = parser.next_event()
-        except StreamError:
-            if chunks:
-                return chunks
-            raise
-        if event is NEED_DATA or event is DONE_EVENT:
-            return chunks
-        assert isinstance(event, StreamChunk)
-        chunks.append(event)
-
-
-def finish(parser: ChunkParser) -> list[StreamChunk]:
-    """End of input, then the chunks still to take."""
-    parser.receive_data(b"")
-    return feed(parser, b"")

@@ -19,6 +19,9 @@ EDGEE = {
     "API_ENDPOINT", "COMPRESSION_HEADERS", "DEFAULT_BASE_URL",
     "ContentFilterFinishReasonError", "LengthFinishReasonError", "OutputValidationError",
     "StructuredOutputError",
+    "ParsedResponse", "ParsedToolCall", "StreamEvent", "TextDelta", "TextDone",
+    "RefusalDelta", "RefusalDone", "ToolCallArgumentsDelta", "ToolCallDone", "UsageEvent",
+    "Done",
     "EdgeeConfig", "EdgeeError", "EdgeeWarning", "EventTooLargeError", "FunctionCall",
     "FunctionCallDelta", "FunctionDefinition", "ImageUrl", "IncompleteStreamError",
     "InputObject", "InputTokensDetails", "InternalServerError", "Message", "Model",
@@ -26,6 +29,9 @@ EDGEE = {
     "RateLimitError", "ResponseMessage", "Role", "SendResponse", "Stream", "StreamAPIError",
     "StreamChoice", "StreamChunk", "StreamDelta", "StreamError", "Timeout", "Tool",
     "ToolCall", "ToolCallDelta", "UnprocessableEntityError", "Usage", "__version__",
+    # Observability (README "Observability"): hook events, global OpenTelemetry switch.
+    "RequestEvent", "ResponseEvent", "RetryEvent", "StreamEndEvent", "instrument",
+    "uninstrument",
 }  # fmt: skip
 
 ERRORS = {

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 import pytest
+from wire_samples import tool_call_message
 
 import edgee
 from edgee._config import ClientOptions, resolve_options
@@ -41,17 +42,7 @@ WIRE_ANSWER: dict[str, Any] = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "weather", "arguments": '{"city":"Paris"}'},
-                    }
-                ],
-            },
+            "message": tool_call_message("weather", '{"city":"Paris"}'),
             "finish_reason": "tool_calls",
         }
     ],

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from streamhelp import chunk, feed, finish
 
 from edgee._streaming import DONE as DONE_EVENT
 from edgee._streaming import NEED_DATA, ChunkParser, StreamAccumulator
@@ -31,37 +32,6 @@ from edgee.errors import (
 from edgee.models import Compression, Role, SendResponse, StreamChunk, Usage
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def chunk(
-    content: str | None = None,
-    *,
-    index: int = 0,
-    role: str | None = None,
-    finish: str | None = None,
-    tool_calls: list[dict[str, Any]] | None = None,
-    refusal: str | None = None,
-    **top: Any,
-) -> dict[str, Any]:
-    """A chat.completion.chunk payload with one choice."""
-    delta: dict[str, Any] = {}
-    if role is not None:
-        delta["role"] = role
-    if content is not None:
-        delta["content"] = content
-    if tool_calls is not None:
-        delta["tool_calls"] = tool_calls
-    if refusal is not None:
-        delta["refusal"] = refusal
-    payload: dict[str, Any] = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": "gpt-4o",
-        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
-    }
-    payload.update(top)
-    return payload
 
 
 def data(payload: Any) -> bytes:
@@ -933,34 +903,3 @@ def test_parser_and_accumulator_together_match_a_non_streaming_response() -> Non
         }
     )
     assert response.to_dict() == expected.to_dict()
-
-
-# --- the pull parser, taken as the transports take it -----------------------------------
-
-
-def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
-    """Give ``data`` (if any) and take every chunk it completed.
-
-    An error met after some chunks is left for the next call (it is sticky),
-    as a transport delivers those chunks before raising it.
-    """
-    if data:
-        parser.receive_data(data)
-    chunks: list[StreamChunk] = []
-    while True:
-        try:
-            event = parser.next_event()
-        except StreamError:
-            if chunks:
-                return chunks
-            raise
-        if event is NEED_DATA or event is DONE_EVENT:
-            return chunks
-        assert isinstance(event, StreamChunk)
-        chunks.append(event)
-
-
-def finish(parser: ChunkParser) -> list[StreamChunk]:
-    """End of input, then the chunks still to take."""
-    parser.receive_data(b"")
-    return feed(parser, b"")

@@ -304,7 +304,7 @@ def test_tool_calls_get_parsed_arguments() -> None:
 
 def test_headers_follow_the_parsed_response() -> None:
     response = answer(json.dumps(SOLUTION))
-    response._attach_headers({"x-request-id": "req-9", "x-edgee-provider": "openai"})
+    response.attach_http_headers({"x-request-id": "req-9", "x-edgee-provider": "openai"})
     parsed = parse_response(response, structured_format(Solution))
     assert parsed.request_id == "req-9" and parsed.provider == "openai"
 

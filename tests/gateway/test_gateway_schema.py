@@ -15,6 +15,7 @@ import pytest
 import requests
 from gateway_helpers import AUTH, chat_body, sse_events
 from jsonschema import Draft202012Validator
+from schemahelp import definition_validator
 
 from edgee.testing import FakeGateway
 
@@ -44,13 +45,7 @@ def validator(definition: str, *, closed: bool = True) -> Draft202012Validator:
         schema["$defs"]["CompressionReport"]["properties"]["tool_stats"].pop(
             "additionalProperties", None
         )
-    wrapper = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": schema["$defs"],
-        "$ref": f"#/$defs/{definition}",
-    }
-    Draft202012Validator.check_schema(wrapper)
-    return Draft202012Validator(wrapper)
+    return definition_validator(schema["$defs"], definition)
 
 
 CHUNK = validator("StreamChunk")

@@ -29,11 +29,9 @@ from stream_harness import (
     memory_bound,
     split_at,
 )
+from streamhelp import feed, finish
 
-from edgee._streaming import DONE as DONE_EVENT
-from edgee._streaming import NEED_DATA, ChunkParser
-from edgee.errors import StreamError
-from edgee.models import StreamChunk
+from edgee._streaming import ChunkParser
 from edgee.sse import DEFAULT_MAX_EVENT_BYTES
 
 _TEXT = st.text(
@@ -341,34 +339,3 @@ ChunkParserMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestChunkParserMachine = ChunkParserMachine.TestCase
-
-
-# --- the pull parser, taken as the transports take it -----------------------------------
-
-
-def feed(parser: ChunkParser, data: bytes) -> list[StreamChunk]:
-    """Give ``data`` (if any) and take every chunk it completed.
-
-    An error met after some chunks is left for the next call (it is sticky),
-    as a transport delivers those chunks before raising it.
-    """
-    if data:
-        parser.receive_data(data)
-    chunks: list[StreamChunk] = []
-    while True:
-        try:
-            event = parser.next_event()
-        except StreamError:
-            if chunks:
-                return chunks
-            raise
-        if event is NEED_DATA or event is DONE_EVENT:
-            return chunks
-        assert isinstance(event, StreamChunk)
-        chunks.append(event)
-
-
-def finish(parser: ChunkParser) -> list[StreamChunk]:
-    """End of input, then the chunks still to take."""
-    parser.receive_data(b"")
-    return feed(parser, b"")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_samples import json_values, tool_call_message
 
 from edgee._convert import converter
 from edgee.models import (
@@ -40,19 +41,7 @@ WIRE = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    }
-                ],
-                "refusal": None,
-                "annotations": [],
-            },
+            "message": tool_call_message(refusal=None, annotations=[]),
             "finish_reason": "tool_calls",
         }
     ],
@@ -260,24 +249,16 @@ def test_the_converter_builds_and_writes_dict_models() -> None:
     assert type(out["tool_calls"][0]["function"]) is dict
 
 
-_json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
-_json = st.recursive(
-    _json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 _call = st.fixed_dictionaries(
     {
         "id": st.text(max_size=5),
         "type": st.just("function"),
         "function": st.fixed_dictionaries(
             {"name": st.text(max_size=5), "arguments": st.text(max_size=8)},
-            optional={"x-new": _json},
+            optional={"x-new": json_values},
         ),
     },
-    optional={"x-new": _json},
+    optional={"x-new": json_values},
 )
 _message = st.fixed_dictionaries(
     {},
@@ -286,8 +267,8 @@ _message = st.fixed_dictionaries(
         "content": st.none() | st.text(max_size=8),
         "tool_calls": st.none() | st.lists(_call, max_size=2),
         "refusal": st.none() | st.text(max_size=4),
-        "annotations": _json,
-        "audio": _json,
+        "annotations": json_values,
+        "audio": json_values,
     },
 )
 

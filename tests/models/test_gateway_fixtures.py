@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import pytest
 from jsonschema import Draft202012Validator
+from schemahelp import definition_validator
 
 import edgee.models
 from edgee._convert import DictModel, WireModel
@@ -48,13 +49,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _validator(definition: str) -> Draft202012Validator:
-    wrapper = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": SCHEMA["$defs"],
-        "$ref": f"#/$defs/{definition}",
-    }
-    Draft202012Validator.check_schema(wrapper)
-    return Draft202012Validator(wrapper)
+    return definition_validator(SCHEMA["$defs"], definition)
 
 
 def _extras(obj: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:

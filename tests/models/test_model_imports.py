@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).parents[2] / "edgee"
+import edgee
+
+# The package under test: the checkout, or the installed wheel (make dist runs the suite there).
+PACKAGE = Path(edgee.__file__).resolve().parent
 
 LAYER = {
     "edgee._convert": set(),

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wire_samples import json_values, tool_call_message
 
 from edgee.models import (
     Compression,
@@ -45,19 +46,7 @@ COMPLETION = {
     "choices": [
         {
             "index": 0,
-            "message": {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                    }
-                ],
-                "refusal": None,
-                "annotations": [],
-            },
+            "message": tool_call_message(refusal=None, annotations=[]),
             "logprobs": None,
             "finish_reason": "tool_calls",
         }
@@ -302,7 +291,7 @@ def test_send_response_convenience() -> None:
 
 def test_headers_are_not_part_of_the_wire_json() -> None:
     r = SendResponse.from_dict({"choices": []})
-    r._attach_headers(
+    r.attach_http_headers(
         {"x-edgee-provider": "anthropic", "x-edgee-fallback-used": "1", "x-request-id": "req_1"}
     )
     assert r.provider == "anthropic" and r.fallback_used is True and r.request_id == "req_1"
@@ -315,10 +304,10 @@ def test_headers_are_not_part_of_the_wire_json() -> None:
 )
 def test_fallback_used_reads_the_gateway_header(value: str, used: bool) -> None:
     r = SendResponse.from_dict({"choices": []})
-    r._attach_headers({"x-edgee-fallback-used": value})
+    r.attach_http_headers({"x-edgee-fallback-used": value})
     assert r.fallback_used is used
     absent = SendResponse.from_dict({"choices": []})
-    absent._attach_headers({})
+    absent.attach_http_headers({})
     assert absent.fallback_used is False and absent.request_id is None
 
 
@@ -437,16 +426,6 @@ def test_malformed_json_raises() -> None:
         StreamChunk.from_dict({"choices": "nope"})
     with pytest.raises(ValueError, match="must be a JSON object"):
         StreamChunk.from_dict([])  # type: ignore[arg-type]
-
-
-json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 @given(
