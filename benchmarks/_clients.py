@@ -1,16 +1,23 @@
-"""The four readers the benchmark compares, each behind the same small interface.
+"""The in-process readers the benchmark compares, each behind the same small interface.
 
 * ``FloorSync``: raw ``requests`` (one ``Session``): ``resp.raw.read1()``, split
   on blank lines, ``json.loads`` each payload. The least code that reads the
-  stream correctly enough to count chunks and characters.
+  stream correctly enough to count chunks and characters (the raw floor).
 * ``FloorAsync``: raw ``aiohttp`` (one ``ClientSession``): ``content.readany()``,
   the same split and ``json.loads``.
+* ``UserSync`` / ``UserAsync``: the loop a user writes by hand (the user-loop
+  floor): ``requests`` + ``iter_lines()`` or ``aiohttp`` + ``async for line in
+  resp.content``, a ``data: `` prefix check and ``json.loads``, stopping at
+  ``[DONE]``.
 * ``EdgeeSync`` / ``EdgeeAsync``: the SDK, used as its README shows.
 
 Every reader returns ``(chunks, characters)`` for a stream so that the
 runner can assert them; the floors count characters from the dicts
 (``choices[0].delta.content``), the SDK readers from ``chunk.text`` and again
 from ``final_response()``.
+
+The peers (``openai``, the official ``edgee`` 1.1.0) live in their own
+virtual environments: see ``_peers.py`` and ``peer_worker.py``.
 
 Heavy imports happen inside the classes so that the runner can measure
 import time and memory of one reader without loading the others.
@@ -299,5 +306,93 @@ class EdgeeAsync:
         await self.client.close()
 
 
-SYNC_READERS: dict[str, Callable[[str], Any]] = {"floor": FloorSync, "edgee": EdgeeSync}
-ASYNC_READERS: dict[str, Callable[..., Any]] = {"floor": FloorAsync, "edgee": EdgeeAsync}
+def _count(obj: Any) -> int:
+    """Characters of text in one chunk dict (``choices[0].delta.content``)."""
+    choices = obj["choices"]
+    if choices:
+        text = choices[0]["delta"].get("content")
+        if text:
+            return len(text)
+    return 0
+
+
+class UserSync:
+    """``requests`` + ``iter_lines()`` + ``json.loads``: the loop a user writes."""
+
+    name = "requests + iter_lines + json.loads"
+
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self.url = base_url + "/v1/chat/completions"
+        self.session = requests.Session()
+
+    def stream(
+        self, chunks: int, framing: str = "packed", on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        count = chars = 0
+        with self.session.post(
+            self.url,
+            data=_body(model(chunks, framing), True),
+            headers=_headers(True),
+            stream=True,
+        ) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if not line.startswith(b"data: "):
+                    continue
+                payload = line[6:]
+                if payload == b"[DONE]":
+                    break
+                chars += _count(json.loads(payload))
+                count += 1
+        return count, chars
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class UserAsync:
+    """``aiohttp`` + ``async for line in resp.content`` + ``json.loads``."""
+
+    name = "aiohttp + async for line + json.loads"
+
+    def __init__(self, base_url: str, limit: int = 100) -> None:
+        import aiohttp
+
+        self.url = base_url + "/v1/chat/completions"
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
+
+    async def stream(
+        self, chunks: int, framing: str = "packed", on_chunk: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        count = chars = 0
+        async with self.session.post(
+            self.url, data=_body(model(chunks, framing), True), headers=_headers(True)
+        ) as response:
+            response.raise_for_status()
+            async for line in response.content:
+                if not line.startswith(b"data: "):
+                    continue
+                payload = line[6:].rstrip()
+                if payload == b"[DONE]":
+                    break
+                chars += _count(json.loads(payload))
+                count += 1
+        return count, chars
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+#: Readers by kind: "floor" (raw), "user" (the hand-written loop), "edgee" (the SDK).
+SYNC_READERS: dict[str, Callable[[str], Any]] = {
+    "floor": FloorSync,
+    "user": UserSync,
+    "edgee": EdgeeSync,
+}
+ASYNC_READERS: dict[str, Callable[..., Any]] = {
+    "floor": FloorAsync,
+    "user": UserAsync,
+    "edgee": EdgeeAsync,
+}

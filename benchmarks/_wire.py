@@ -96,30 +96,36 @@ def text_length(n: int, upto: int | None = None) -> int:
     return sum(len(word(i)) for i in range(min(upto - 1, n - 3)))
 
 
-def stream_body(n: int, framing: str) -> bytes:
-    """The HTTP body (chunked transfer coding) of an ``n``-chunk stream.
+#: How a stream is put on the wire (``model`` names carry one of these):
+#: ``event``: one HTTP chunk per event, all written at once (what a gateway that
+#: flushes every event writes, when the events are ready faster than they can be read);
+#: ``paced``: one HTTP chunk per event, ``PACE_S`` apart (a model emitting tokens);
+#: ``packed``: the event stream cut into 16 KiB HTTP chunks regardless of event
+#: boundaries (what a buffering proxy forwards);
+#: ``length``: the whole event stream as one ``Content-Length`` body.
+FRAMINGS = ("event", "paced", "packed", "length")
+PACE_S = 0.001
 
-    ``framing`` is ``"packed"``: the event stream cut into HTTP chunks of 16 KiB
-    regardless of event boundaries (what a buffering proxy forwards; the
-    transport's own per-chunk cost stays small, so the client's work
-    dominates), or ``"event"``: one HTTP chunk per event (what a gateway
-    writing each event as it comes puts on the wire).
+
+def stream_pieces(n: int, framing: str) -> list[bytes]:
+    """The HTTP body of an ``n``-chunk stream, in the pieces the server writes one by one.
+
+    One piece (the whole body) except for ``paced``, where each piece is one
+    HTTP chunk (the last also carries the terminating zero-size chunk).
     """
     events = _events(n)
-    if framing == "event":
+    if framing == "length":
+        return [b"".join(events)]
+    if framing in ("event", "paced"):
         pieces: list[bytes] = list(events)
     elif framing == "packed":
         raw = b"".join(events)
         pieces = [raw[i : i + 16384] for i in range(0, len(raw), 16384)]
     else:
         raise ValueError(f"unknown framing {framing!r}")
-    out = bytearray()
-    for piece in pieces:
-        out += b"%x\r\n" % len(piece)
-        out += piece
-        out += b"\r\n"
-    out += b"0\r\n\r\n"
-    return bytes(out)
+    out = [b"%x\r\n%b\r\n" % (len(piece), piece) for piece in pieces]
+    out[-1] += b"0\r\n\r\n"
+    return out if framing == "paced" else [b"".join(out)]
 
 
 def stream_bytes(n: int) -> int:

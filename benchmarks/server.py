@@ -7,8 +7,9 @@ a general HTTP server.
 
 * ``POST /v1/chat/completions`` with ``"model": "bench/<chunks>/<framing>"``:
   with ``"stream": true`` an SSE stream of ``<chunks>`` chunk events (see
-  ``_wire.py``; framing ``packed`` or ``event``), otherwise one fixed chat
-  completion (``Content-Length`` body).
+  ``_wire.py``'s ``FRAMINGS``; ``paced`` streams are written one HTTP chunk
+  every ``PACE_S``, on a loop timer), otherwise one fixed chat completion
+  (``Content-Length`` body).
 * ``GET /stats``: ``{"connections": n, "requests": n, "cpu": seconds}``, where
   ``connections`` counts the connections that carried at least one chat
   request (the stats connections themselves are not counted) and ``cpu`` is
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _wire import COMPLETION, stream_body
+from _wire import COMPLETION, PACE_S, stream_pieces
 
 _HEAD_END = b"\r\n\r\n"
 
@@ -40,23 +41,28 @@ class _Stats:
     requests = 0
 
 
-_responses: dict[tuple[int, str], bytes] = {}
+_responses: dict[tuple[int, str], list[bytes]] = {}
 
 
-def _stream_response(n: int, framing: str) -> bytes:
+def _stream_response(n: int, framing: str) -> list[bytes]:
+    """Head and body of a stream response, in the pieces to write one by one."""
     key = (n, framing)
     response = _responses.get(key)
     if response is None:
+        coding = (
+            b"Content-Length: %d\r\n" % len(stream_pieces(n, framing)[0])
+            if framing == "length"
+            else b"Transfer-Encoding: chunked\r\n"
+        )
         head = (
             b"HTTP/1.1 200 OK\r\n"
             b"Content-Type: text/event-stream\r\n"
-            b"Cache-Control: no-cache\r\n"
-            b"Transfer-Encoding: chunked\r\n"
-            b"x-request-id: req-bench\r\n"
+            b"Cache-Control: no-cache\r\n" + coding + b"x-request-id: req-bench\r\n"
             b"x-edgee-provider: bench\r\n"
             b"\r\n"
         )
-        response = _responses[key] = head + stream_body(n, framing)
+        pieces = stream_pieces(n, framing)
+        response = _responses[key] = [head + pieces[0], *pieces[1:]]
     return response
 
 
@@ -127,9 +133,22 @@ class _Protocol(asyncio.Protocol):
         request = json.loads(body)
         _, chunks, framing = request["model"].split("/")
         if request.get("stream"):
-            self.transport.write(_stream_response(int(chunks), framing))
+            pieces = _stream_response(int(chunks), framing)
+            self.transport.write(pieces[0])
+            if len(pieces) > 1:
+                asyncio.get_running_loop().create_task(_paced(self.transport, pieces))
         else:
             self.transport.write(_COMPLETION_RESPONSE)
+
+
+async def _paced(transport: asyncio.Transport, pieces: list[bytes]) -> None:
+    # At least PACE_S between two writes, never a catch-up burst: every event
+    # should reach the client on its own, as a model's tokens do.
+    for piece in pieces[1:]:
+        await asyncio.sleep(PACE_S)
+        if transport.is_closing():
+            return
+        transport.write(piece)
 
 
 def _exit_when_stdin_closes(loop: asyncio.AbstractEventLoop) -> None:

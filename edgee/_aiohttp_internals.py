@@ -14,7 +14,14 @@ import aiohttp
 import aiohttp.helpers
 import yarl
 
-__all__ = ["CURRENT_USE", "ConnectionUse", "EdgeeConnector", "buffered_bytes", "env_proxy_for"]
+__all__ = [
+    "CURRENT_USE",
+    "ConnectionUse",
+    "EdgeeConnector",
+    "buffered_bytes",
+    "env_proxy_for",
+    "take_read_timeout",
+]
 
 
 class ConnectionUse:
@@ -91,3 +98,23 @@ def env_proxy_for(url: str) -> tuple[Any, Any]:
         return aiohttp.helpers.get_env_proxy_for_url(yarl.URL(url))
     except LookupError:
         return None, None
+
+
+def take_read_timeout(response: aiohttp.ClientResponse) -> float | None:
+    """Turn off aiohttp's idle read timer for the rest of ``response``; return its timeout.
+
+    aiohttp cancels and re-creates a ``call_later`` timer on every socket read
+    (``sock_read``), about 7 us per event when events come one by one; a
+    stream watches its own progress instead (``_async_stream._Watchdog``).
+    Uses the response handler's ``read_timeout`` property (``Connection.protocol``
+    is public, the handler class is not documented). The timer armed by the
+    last read still runs out as before; the next request on the connection
+    sets its own timeout again. None when there is no timer to take over.
+    """
+    connection = response.connection
+    protocol = getattr(connection, "protocol", None) if connection is not None else None
+    timeout = getattr(protocol, "read_timeout", None)
+    if not timeout:
+        return None
+    protocol.read_timeout = None  # type: ignore[union-attr]
+    return float(timeout)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from edgee._aiohttp_internals import ConnectionUse, buffered_bytes
+from edgee._aiohttp_internals import ConnectionUse, buffered_bytes, take_read_timeout
 from edgee._aiohttp_pool import Pool
 from edgee._attempts import ReadBody
 from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
@@ -104,6 +104,49 @@ class MapErrors:
             raise APIConnectionError(message, request_id=self.request_id) from exc
 
 
+class _Watchdog:
+    """The stream's idle read timeout, checked a few times per timeout period.
+
+    aiohttp's ``sock_read`` re-arms a timer on every socket read (about 7 us
+    per event when events come one by one, benchmarks/README.md); this checks
+    ``content.total_bytes`` every ``timeout / 4`` instead, and counts time
+    only while the reader waits for bytes (a reader that stops reading is not
+    a stalled server). After ``timeout`` without a byte it fails the read with
+    a timeout: a stall is noticed after 1 to 1.25 times the timeout.
+    """
+
+    __slots__ = ("content", "handle", "last", "loop", "period", "quiet", "timeout", "waiting")
+
+    def __init__(self, content: aiohttp.StreamReader, timeout: float) -> None:
+        self.content = content
+        self.timeout = timeout
+        self.period = timeout / 4
+        self.loop = asyncio.get_running_loop()
+        self.last = content.total_bytes
+        self.quiet = 0.0
+        self.waiting = False
+        self.handle: asyncio.TimerHandle | None = self.loop.call_later(self.period, self._check)
+
+    def _check(self) -> None:
+        total = self.content.total_bytes
+        if total != self.last or not self.waiting:
+            self.last = total
+            self.quiet = 0.0
+        else:
+            self.quiet += self.period
+            if self.quiet >= self.timeout - 1e-9:
+                self.handle = None
+                # Read by MapErrors as a timeout (APITimeoutError), like sock_read's.
+                self.content.set_exception(asyncio.TimeoutError())
+                return
+        self.handle = self.loop.call_later(self.period, self._check)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
 class _Body:
     """The response body of one stream and whether its connection was let go.
 
@@ -112,13 +155,20 @@ class _Body:
     socket closed) at once by reference counting.
     """
 
-    __slots__ = ("__weakref__", "abort_reason", "closed", "errors", "response")
+    __slots__ = ("__weakref__", "abort_reason", "closed", "errors", "response", "watchdog")
 
-    def __init__(self, response: aiohttp.ClientResponse, request_id: str | None) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, request_id: str | None, *, watch: bool = False
+    ) -> None:
         self.response = response
         self.errors = MapErrors(request_id)
         self.closed = False
         self.abort_reason: str | None = None
+        self.watchdog: _Watchdog | None = None
+        if watch:
+            timeout = take_read_timeout(response)
+            if timeout is not None:
+                self.watchdog = _Watchdog(response.content, timeout)
 
     async def read(self) -> bytes:
         """The next bytes of the body (``b""`` at its end); raises mapped errors.
@@ -127,9 +177,17 @@ class _Body:
         raises the same failure again). A stream ended by the client's
         ``close()`` raises :class:`StreamError`.
         """
+        watchdog = self.watchdog
         try:
             with self.errors:
-                data = await self.response.content.read(READ_SIZE)
+                if watchdog is None:
+                    data = await self.response.content.read(READ_SIZE)
+                else:
+                    watchdog.waiting = True
+                    try:
+                        data = await self.response.content.read(READ_SIZE)
+                    finally:
+                        watchdog.waiting = False
         except APIConnectionError as exc:
             if self.abort_reason is not None:
                 raise StreamError(self.abort_reason, request_id=exc.request_id) from exc
@@ -144,6 +202,8 @@ class _Body:
 
     def close(self) -> None:
         """Drop the connection (it cannot be reused mid-body); synchronous in aiohttp."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         if not self.closed:
             self.closed = True
             self.response.close()
@@ -158,11 +218,15 @@ class _Body:
         """Read the few bytes after [DONE] so the connection returns to the pool."""
         content = self.response.content
         remaining = DRAIN_LIMIT
+        if self.watchdog is not None:
+            self.watchdog.waiting = True  # the watchdog bounds the drain too
         # Whatever fails here, the stream itself is complete; close() drops the socket.
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
             while remaining > 0:
                 data = await content.readany()
                 if not data:
+                    if self.watchdog is not None:
+                        self.watchdog.cancel()
                     self.closed = True
                     self.response.release()
                     return
@@ -232,7 +296,7 @@ class AsyncStream(StreamView):
 
     def __init__(self, response: aiohttp.ClientResponse, state: StreamState) -> None:
         self._state = state
-        self._body = _Body(response, state.parser.request_id)
+        self._body = _Body(response, state.parser.request_id, watch=state.whole is None)
         if state.whole is not None:  # a whole answer instead of a stream: one chunk says it all
             self._body.close()
             self._iterator = _whole(state.whole_chunks())

@@ -11,17 +11,24 @@ stream's state (headers, accumulator, whole-answer fallback, drain limit) is
 from __future__ import annotations
 
 import contextlib
+import http.client
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import requests
 import urllib3.exceptions
 
+from edgee._chunked import ChunkedDecoder, ChunkedError
 from edgee._framing import POOL_TIMEOUT, framing_error_from_parser
 from edgee._streaming import DONE, DRAIN_LIMIT, NEED_DATA, READ_SIZE, StreamState, StreamView
 from edgee._tls import TLSSettings, certificate_error, find_certificate_error
-from edgee._urllib3_internals import is_pool_timeout, is_timeout
-from edgee.errors import APIConnectionError, APITimeoutError, EdgeeError
+from edgee._urllib3_internals import (
+    chunked_body_reader,
+    is_pool_timeout,
+    is_timeout,
+    release_chunked_body,
+)
+from edgee.errors import APIConnectionError, APIError, APITimeoutError, EdgeeError
 from edgee.models import SendResponse, StreamChunk
 
 if TYPE_CHECKING:
@@ -50,19 +57,23 @@ class MapErrors:
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
-            framing = framing_error_from_parser(exc)
-            if framing is not None:
-                raise framing from exc
-            cert = find_certificate_error(exc)
-            if cert is not None:
-                raise certificate_error(cert, self.tls or TLSSettings()) from exc
-            if is_pool_timeout(exc):
-                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
-            if is_timeout(exc):
-                message = f"Request timed out: {type(exc).__name__}"
-                raise APITimeoutError(message, request_id=self.request_id) from exc
-            message = f"Connection error: {type(exc).__name__}: {exc}"
-            raise APIConnectionError(message, request_id=self.request_id) from exc
+            raise _mapped(exc, self.request_id, self.tls) from exc
+
+
+def _mapped(exc: BaseException, request_id: str | None, tls: TLSSettings | None = None) -> APIError:
+    """The SDK error for a requests/urllib3/socket failure (raise it ``from exc``)."""
+    framing = framing_error_from_parser(exc)
+    if framing is not None:
+        return framing
+    cert = find_certificate_error(exc)
+    if cert is not None:
+        return certificate_error(cert, tls or TLSSettings())
+    if is_pool_timeout(exc):
+        return APITimeoutError(POOL_TIMEOUT, request_id=request_id)
+    if is_timeout(exc):
+        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request_id=request_id)
+    message = f"Connection error: {type(exc).__name__}: {exc}"
+    return APIConnectionError(message, request_id=request_id)
 
 
 class _Body:
@@ -71,19 +82,75 @@ class _Body:
     Kept apart from :class:`Stream` so the reading generator does not refer to
     the stream: a stream dropped after ``break`` is freed (and its socket
     closed) at once by reference counting, without waiting for the cycle GC.
+
+    A chunked body nobody has read yet (the usual stream) is read from the
+    socket's buffered file and its framing undone by :class:`ChunkedDecoder`:
+    one Python call per socket read, where urllib3's ``read1`` costs one trip
+    through urllib3 and ``http.client`` per HTTP chunk, and gateways send one
+    chunk per event (benchmarks/README.md). Anything else (``Content-Length``,
+    close-delimited, a body already begun) takes urllib3's ``read1``.
     """
 
-    __slots__ = ("closed", "errors", "response")
+    __slots__ = ("closed", "decoder", "errors", "read", "read1", "response")
 
     def __init__(self, response: requests.Response, request_id: str | None) -> None:
         self.response = response
         self.errors = MapErrors(request_id)
         self.closed = False
+        self.read1 = chunked_body_reader(response)
+        self.decoder = ChunkedDecoder() if self.read1 is not None else None
+        #: The next bytes of the body (``b""`` at its end); raises mapped errors.
+        self.read: Callable[[], bytes] = (
+            self._read_generic if self.read1 is None else self._read_chunked
+        )
 
-    def read(self) -> bytes:
-        """The next bytes of the body (``b""`` at its end); raises mapped errors."""
+    def _read_generic(self) -> bytes:
         with self.errors:
             return self.response.raw.read1(READ_SIZE)
+
+    def _read_chunked(self) -> bytes:
+        decoder, read1 = self.decoder, self.read1
+        assert decoder is not None and read1 is not None
+        while not decoder.done:
+            if decoder.error is not None:  # bad framing after the bytes last returned
+                message = f"Connection error: bad chunked framing: {decoder.error}"
+                raise APIConnectionError(message, request_id=self.errors.request_id) from (
+                    decoder.error
+                )
+            try:
+                data = read1(READ_SIZE)  # the socket's read timeout is the idle timeout
+            except _FAILURES as exc:
+                raise _mapped(exc, self.errors.request_id) from exc
+            if not data:
+                message = "Connection error: the connection closed inside the chunked body"
+                lost = http.client.IncompleteRead(b"")
+                raise APIConnectionError(message, request_id=self.errors.request_id) from lost
+            try:
+                body = decoder.feed(data)
+            except ChunkedError as exc:
+                message = f"Connection error: bad chunked framing: {exc}"
+                raise APIConnectionError(message, request_id=self.errors.request_id) from exc
+            if decoder.done:
+                self._finish()
+            if body:
+                return body
+        return b""
+
+    def _finish(self) -> None:
+        """The chunked body ended: its connection goes back to the pool (unless
+        bytes followed the body, which leave it unfit for another request)."""
+        assert self.decoder is not None
+        if self.closed:
+            return
+        if self.decoder.extra:
+            self.close()
+            return
+        try:
+            release_chunked_body(self.response)
+        except Exception:  # the stream is complete anyway; drop the socket instead
+            self.close()
+        else:
+            self.closed = True
 
     def close(self) -> None:
         """Drop the connection (it cannot be reused mid-body)."""
@@ -93,10 +160,21 @@ class _Body:
 
     def drain(self) -> None:
         """Read the few bytes after [DONE] so the connection returns to the pool."""
-        raw = self.response.raw
         remaining = DRAIN_LIMIT
+        decoder, read1 = self.decoder, self.read1
         # Whatever fails here, the stream itself is complete; close() drops the socket.
         with contextlib.suppress(Exception):
+            if decoder is not None and read1 is not None:
+                while not decoder.done and remaining > 0:
+                    data = read1(min(remaining, READ_SIZE))
+                    if not data:
+                        return
+                    remaining -= len(data)
+                    decoder.feed(data)
+                if decoder.done:
+                    self._finish()
+                return
+            raw = self.response.raw
             while remaining > 0:
                 data = raw.read1(remaining)
                 if not data:

@@ -10,7 +10,7 @@ import contextlib
 import http.client
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -23,11 +23,13 @@ from edgee._response import is_interim
 
 __all__ = [
     "EdgeeAdapter",
+    "chunked_body_reader",
     "close_pools",
     "drop_pools",
     "is_pool_timeout",
     "is_stale_failure",
     "is_timeout",
+    "release_chunked_body",
     "set_pool_timeout",
     "set_read_timeout",
 ]
@@ -248,3 +250,47 @@ def is_timeout(exc: BaseException) -> bool:
         isinstance(c, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
         for c in causes
     )
+
+
+def chunked_body_reader(response: requests.Response) -> Callable[[int], bytes] | None:
+    """``read1`` of the socket file under a chunked body nobody has read yet, else None.
+
+    The sync stream reads such a body there and undoes the framing itself
+    (``edgee._chunked``): one call per socket read instead of urllib3's and
+    ``http.client``'s layers per HTTP chunk. The bytes are what
+    ``raw.read1`` would give (transfer-decoded, content-coded: requests asks
+    urllib3 for ``decode_content=False``). The socket keeps the read timeout
+    urllib3 set, so an idle read raises ``TimeoutError``.
+
+    None (use the generic path) unless urllib3's ``HTTPResponse._fp`` is an
+    ``http.client.HTTPResponse`` whose ``chunked`` is set, whose
+    ``chunk_left`` is still None (no body byte read) and whose ``fp`` (the
+    socket's ``BufferedReader``) is open.
+    """
+    fp = getattr(response.raw, "_fp", None)
+    if not isinstance(fp, http.client.HTTPResponse):
+        return None
+    if fp.chunked is not True or fp.chunk_left is not None:
+        return None
+    sock_file = fp.fp
+    read1 = getattr(sock_file, "read1", None)
+    if read1 is None or getattr(sock_file, "closed", True):
+        return None
+    return read1  # type: ignore[no-any-return]
+
+
+def release_chunked_body(response: requests.Response) -> None:
+    """Give the connection of a chunked body read to its end back to urllib3's pool.
+
+    What ``http.client`` does itself after the last chunk (``_close_conn()``:
+    drops its socket file, not the socket, and marks the response closed so
+    the connection may send again), then urllib3's public ``release_conn()``.
+    """
+    raw = response.raw
+    fp = getattr(raw, "_fp", None)
+    close_conn = getattr(fp, "_close_conn", None)
+    if close_conn is None:
+        response.close()
+        return
+    close_conn()
+    raw.release_conn()

@@ -121,3 +121,91 @@ def test_urllib3_keeps_what_the_edgee_adapter_uses() -> None:
     )
     manager = urllib3.poolmanager.PoolManager()
     assert isinstance(getattr(manager, "pool_classes_by_scheme", None), dict)
+
+
+_CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+
+
+def _auth(gw: FakeGateway) -> dict[str, str]:
+    return {"Authorization": f"Bearer {gw.api_key}"}
+
+
+def _chunked_reply(gw: FakeGateway, body: bytes = b"data: x\n\n", drip: float = 0.0) -> None:
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    gw.reply_raw(
+        head + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n", close=False, drip=drip
+    )
+
+
+def test_chunked_body_reader_is_the_socket_file_under_http_client() -> None:
+    with FakeGateway() as gw:
+        _chunked_reply(gw)
+        session = requests.Session()
+        response = session.post(
+            gw.url + "/v1/chat/completions", json=_CHAT, stream=True, headers=_auth(gw)
+        )
+        read1 = _urllib3_internals.chunked_body_reader(response)
+        assert read1 is not None, (
+            "urllib3 HTTPResponse._fp / http.client's .chunked, .chunk_left or .fp changed: "
+            "update _urllib3_internals.chunked_body_reader"
+        )
+        wire = b""
+        while not wire.endswith(b"0\r\n\r\n"):
+            wire += read1(65536)
+        assert wire == b"9\r\ndata: x\n\n\r\n0\r\n\r\n"  # the framing itself: below http.client
+        assert callable(getattr(response.raw._fp, "_close_conn", None)), (
+            "http.client.HTTPResponse._close_conn is gone: update release_chunked_body"
+        )
+        _urllib3_internals.release_chunked_body(response)
+        assert session.get(gw.url + "/v1/models", headers=_auth(gw)).status_code == 200
+        assert gw.connections_opened == 1, "release_chunked_body no longer returns the connection"
+
+
+def test_chunked_body_reader_refuses_what_it_cannot_read() -> None:
+    with FakeGateway() as gw:
+        session = requests.Session()
+        # Content-Length body.
+        gw.reply_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", close=False)
+        response = session.post(
+            gw.url + "/v1/chat/completions", json=_CHAT, stream=True, headers=_auth(gw)
+        )
+        assert _urllib3_internals.chunked_body_reader(response) is None
+        response.close()
+        # Close-delimited body.
+        gw.reply_raw(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nabc")
+        response = session.post(
+            gw.url + "/v1/chat/completions", json=_CHAT, stream=True, headers=_auth(gw)
+        )
+        assert _urllib3_internals.chunked_body_reader(response) is None
+        response.close()
+        # A chunked body someone began reading through urllib3.
+        _chunked_reply(gw)
+        response = session.post(
+            gw.url + "/v1/chat/completions", json=_CHAT, stream=True, headers=_auth(gw)
+        )
+        assert response.raw.read1(2)
+        assert _urllib3_internals.chunked_body_reader(response) is None
+        response.close()
+
+
+def test_aiohttp_response_handler_read_timeout_can_be_taken_over() -> None:
+    async def run() -> tuple[float | None, object]:
+        with FakeGateway() as gw:
+            _chunked_reply(gw, drip=0.002)  # the body still coming: the connection is held
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=7.5)
+            session = aiohttp.ClientSession(timeout=timeout)
+            url = gw.url + "/v1/chat/completions"
+            request = session.post(url, json=_CHAT, headers=_auth(gw))
+            async with session, request as response:
+                protocol = response.connection.protocol  # type: ignore[union-attr]
+                assert getattr(protocol, "read_timeout", None) == 7.5, (
+                    "aiohttp's ResponseHandler.read_timeout is gone: update take_read_timeout"
+                )
+                taken = _aiohttp_internals.take_read_timeout(response)
+                left = protocol.read_timeout  # type: ignore[union-attr]
+                assert await response.read() == b"data: x\n\n"
+                return taken, left
+
+    assert asyncio.run(run()) == (7.5, None)
