@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 UV := $(BIN)/uv
 # Suites that run at once in test-matrix / test-versions (the CI machine has 2 cores).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Suites of `make test-versions` run JOBS at a time, each on SUITE_WORKERS processes:
+# they mostly wait on sockets and timers, so more processes than cores still pays.
+SUITE_WORKERS ?= 2
 
 SCHEMA := schema/edgee.schema.json
 GENERATED := edgee/models/_generated.py
@@ -56,8 +59,10 @@ api-diff: $(STAMP)
 	@test -n "$(OPENAPI)" || { echo "usage: make api-diff OPENAPI=path/to/openapi.json (the gateway's OpenAPI document, JSON or YAML)" >&2; exit 2; }
 	@$(PYTHON) tools/api_diff.py "$(OPENAPI)" --schema $(SCHEMA)
 
+# Worker processes per suite run (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 4
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 test: lint check-codegen pytest
 
@@ -65,7 +70,8 @@ test: lint check-codegen pytest
 # which ran, passed, failed or were not found. STRICT=1: a supported Python that is
 # missing fails the run. COVERED=1: skip the matrix entry of .venv's Python (CI, right
 # after `make test` ran the suite there).
-SUITES = $(PYTHON) tools/suites.py --uv $(UV) --jobs $(JOBS) $(if $(STRICT),--strict) \
+SUITES = $(PYTHON) tools/suites.py --uv $(UV) --jobs $(JOBS) --workers $(SUITE_WORKERS) \
+	$(if $(STRICT),--strict) \
 	$(if $(COVERED),--covered-by $(PYTHON))
 
 # The suite on every supported Python found here (3.10-3.13: pyenv, then PATH).

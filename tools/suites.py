@@ -164,8 +164,9 @@ def check_imports_the_wheel(job: Job) -> None:
     print(f"suites: wheel: edgee is imported from {where}", flush=True)
 
 
-def run_suites(jobs: list[Job], parallel: int) -> None:
-    """Each job's pytest, `parallel` at a time; reports each one as it ends."""
+def run_suites(jobs: list[Job], parallel: int, workers: int) -> None:
+    """Each job's pytest, `parallel` at a time, each on `workers` processes (pytest-xdist;
+    0: in one process); reports each one as it ends."""
     waiting = list(jobs)
     running: dict[subprocess.Popen[bytes], tuple[Job, float]] = {}
     while waiting or running:
@@ -173,7 +174,7 @@ def run_suites(jobs: list[Job], parallel: int) -> None:
             job = waiting.pop(0)
             with job.log.open("wb") as log:
                 proc = subprocess.Popen(
-                    [str(job.venv / "bin" / "pytest"), "-q"],
+                    [str(job.venv / "bin" / "pytest"), "-q", "-n", str(workers)],
                     cwd=job.cwd,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -209,6 +210,9 @@ def main() -> int:
     parser.add_argument("--lowest", action="store_true")
     parser.add_argument("--wheel", action="store_true")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="pytest-xdist workers per suite (0: none)"
+    )
     parser.add_argument("--pythons", default=",".join(SUPPORTED), help="matrix subset: 3.10,3.12")
     parser.add_argument("--strict", action="store_true", help="a missing Python fails the run")
     parser.add_argument("--covered-by", type=Path, help="skip this interpreter's matrix entry")
@@ -260,7 +264,7 @@ def main() -> int:
             check_imports_the_wheel(job)
     set_up_seconds = time.monotonic() - started
     parallel = max(1, args.jobs)
-    run_suites(jobs, parallel)
+    run_suites(jobs, parallel, args.workers)
 
     print(
         f"\nsuites: {len(jobs)} venvs set up in {set_up_seconds:.0f}s; suites ran {parallel} "
