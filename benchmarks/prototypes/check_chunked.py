@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chunked import ChunkedDecoder, ChunkedError
+from edgee._chunked import ChunkedDecoder, ChunkedError
 
 
 def main() -> None:

@@ -35,8 +35,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import requests  # noqa: E402
 from _clients import _body, _headers, _SplitReader, model  # noqa: E402
 from _harness import Server  # noqa: E402
-from chunked import ChunkedDecoder  # noqa: E402
 
+from edgee._chunked import ChunkedDecoder  # noqa: E402
 from edgee._streaming import DONE, NEED_DATA, ChunkParser, StreamAccumulator  # noqa: E402
 
 
