@@ -6,6 +6,7 @@ with a clear message if a new release renames or removes it.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import inspect
 from typing import Any
@@ -27,11 +28,13 @@ __all__ = [
 class ConnectionUse:
     """Per request: did it go out on a reused connection, is it waiting for a pooled one?"""
 
-    __slots__ = ("queued", "reused")
+    __slots__ = ("pool_timeout", "queued", "reused")
 
-    def __init__(self) -> None:
+    def __init__(self, pool_timeout: float | None = None) -> None:
         self.reused = False
         self.queued = False
+        #: ``Timeout.pool``: the longest this request waits for a free pooled connection.
+        self.pool_timeout = pool_timeout
 
 
 #: The request the current task is sending (set by the driver around ``session.request``).
@@ -58,11 +61,14 @@ class EdgeeConnector(aiohttp.TCPConnector):
 
     async def _wait_for_available_connection(self, *args: Any) -> None:
         use = CURRENT_USE.get()
-        if use is not None:
-            use.queued = True
-        await super()._wait_for_available_connection(*args)
-        if use is not None:
-            use.queued = False
+        if use is None:
+            await super()._wait_for_available_connection(*args)
+            return
+        use.queued = True  # left set by a timeout: the error mapping says "pool"
+        # Only the wait is bounded here: aiohttp's own `connect` timeout would bound the
+        # wait and the connecting together, cutting slow connects at Timeout.pool.
+        await asyncio.wait_for(super()._wait_for_available_connection(*args), use.pool_timeout)
+        use.queued = False
 
 
 async def _marked(found: Any) -> Any:

@@ -57,11 +57,9 @@ __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
 def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
     # No total deadline here: Timeout.total is the attempt flow's (aiohttp's default
     # total=300 s would cut every long stream). sock_read is an idle timeout, the
-    # contract's `read`; `connect` bounds getting a connection, a free pooled one
-    # included: Timeout.pool.
-    return aiohttp.ClientTimeout(
-        total=None, connect=t.pool, sock_connect=t.connect, sock_read=t.read
-    )
+    # contract's `read`; Timeout.pool bounds only the wait for a free pooled connection
+    # (_aiohttp_internals.EdgeeConnector), so aiohttp's `connect` (wait + connect) is off.
+    return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
 
 
 class AsyncEdgee(ClientBase):
@@ -270,7 +268,7 @@ class AsyncEdgee(ClientBase):
             if observer is not None and observer.pending:
                 await observer.flush()  # what async hooks returned, in order
             outcome: _Head | Stale | bytes | APIError | None = None
-            use = errors.use = ConnectionUse()
+            use = errors.use = ConnectionUse(request.timeout.pool)
             CURRENT_USE.set(use)
             try:
                 with errors:
