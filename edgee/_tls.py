@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Union
 
 import attrs
 
+from edgee._causes import causes
 from edgee.errors import CertificateVerifyError, ConfigurationError
 
 __all__ = [
@@ -158,28 +159,6 @@ def resolve_tls(
     return TLSSettings(ca_file=ca_file, ca_dir=ca_dir, source=source)
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it wraps (args, urllib3's ``.reason``, causes, contexts)."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for inner in (
-            *current.args,
-            getattr(current, "reason", None),
-            getattr(
-                current, "certificate_error", None
-            ),  # aiohttp's ClientConnectorCertificateError
-            current.__cause__,
-            current.__context__,
-        ):
-            if isinstance(inner, BaseException):
-                stack.append(inner)
-
-
 def find_certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     """The certificate-verification failure inside a transport exception, if any.
 
@@ -188,7 +167,7 @@ def find_certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError |
     (``ClientConnectorCertificateError``, itself an ``SSLCertVerificationError``
     subclass on some versions, with ``.certificate_error``).
     """
-    for cause in _causes(exc):
+    for cause in causes(exc):
         inner = getattr(cause, "certificate_error", None)  # aiohttp's wrapper: the ssl error
         if isinstance(inner, ssl.SSLCertVerificationError):
             return inner

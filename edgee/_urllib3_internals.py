@@ -10,7 +10,7 @@ import contextlib
 import http.client
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from edgee._causes import causes
 from edgee._response import is_interim
 
 __all__ = [
@@ -196,25 +197,6 @@ def close_pools(session: requests.Session) -> None:
                     pools[key].close()
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it wraps (args, urllib3's .reason, the cause chain)."""
-    stack, seen = [exc], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for inner in (
-            *current.args,
-            getattr(current, "reason", None),
-            current.__cause__,
-            current.__context__,
-        ):
-            if isinstance(inner, BaseException):
-                stack.append(inner)
-
-
 _STALE = (
     http.client.RemoteDisconnected,
     ConnectionResetError,
@@ -232,23 +214,23 @@ def is_stale_failure(exc: BaseException) -> bool:
     """
     if not getattr(_local, "reused", False):
         return False
-    return any(isinstance(c, _STALE) for c in _causes(exc))
+    return any(isinstance(c, _STALE) for c in causes(exc))
 
 
 def is_pool_timeout(exc: BaseException) -> bool:
     """No pooled connection became free within ``Timeout.pool``."""
-    return any(isinstance(c, urllib3.exceptions.EmptyPoolError) for c in _causes(exc))
+    return any(isinstance(c, urllib3.exceptions.EmptyPoolError) for c in causes(exc))
 
 
 def is_timeout(exc: BaseException) -> bool:
     """requests reports a read timeout in the body as a ConnectionError around urllib3's."""
-    causes = list(_causes(exc))
+    chain = list(causes(exc))
     # urllib3's NewConnectionError (refused, DNS) subclasses its ConnectTimeoutError.
-    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in causes):
+    if any(isinstance(c, urllib3.exceptions.NewConnectionError) for c in chain):
         return False
     return any(
         isinstance(c, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
-        for c in causes
+        for c in chain
     )
 
 
