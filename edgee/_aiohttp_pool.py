@@ -43,14 +43,21 @@ class Pool:
         self.owned = session is None
         self.limit = limit
         self.tls: TLSSettings = resolve_tls(verify, own_session=not self.owned)
-        # ``ssl=`` per request: the resolved context, except on a user's session
-        # without verify= (its connector's own settings decide).
-        self.ssl: ssl.SSLContext | None = None if self.tls.from_session else self.tls.context()
+        self._ssl: ssl.SSLContext | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         # The bodies of open streams, told to abort when the client closes.
         self.streams: weakref.WeakSet[Abortable] = weakref.WeakSet()
         self.proxies: dict[str, tuple[Any, Any]] = {}
+
+    @property
+    def ssl(self) -> ssl.SSLContext | None:
+        """``ssl=`` per request: the resolved context (shared per process, made on
+        first use), or ``None`` on a user's session without ``verify=`` (its
+        connector's own settings decide)."""
+        if self._ssl is None and not self.tls.from_session:
+            self._ssl = self.tls.context()
+        return self._ssl
 
     def proxy_for(self, url: str) -> tuple[Any, Any]:
         """``(proxy, proxy_auth)`` for ``url`` from HTTP(S)_PROXY/NO_PROXY, once per origin.

@@ -48,9 +48,9 @@ class SyncPool:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        # Built once per client: loading a trust store takes milliseconds.
+        # The context is built at the first HTTPS request, once per process and setting.
         adapter = EdgeeAdapter(
-            self.tls.context(), pool_connections=4, pool_maxsize=self.limit, pool_block=True
+            self.tls.context, pool_connections=4, pool_maxsize=self.limit, pool_block=True
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Mapping
 from typing import Union
 
@@ -84,12 +85,35 @@ class TLSSettings:
     def context(self) -> ssl.SSLContext:
         """An :class:`ssl.SSLContext` implementing these settings.
 
-        A context given as ``verify=`` is returned as is; otherwise a new one
-        is built (build it once per client and keep it: building loads the
-        trust store, ~10 ms). Not for ``from_session`` settings.
+        A context given as ``verify=`` is returned as is. Otherwise one context
+        per distinct setting is built once per process and shared by every
+        client (building one loads the trust store: about 15 ms, which a client
+        made per request, or one talking plain HTTP, should not pay). A CA file
+        that changed on disk since (size or mtime) gets a new context. Not for
+        ``from_session`` settings.
         """
         if self.ssl_context is not None:
             return self.ssl_context
+        key = self._cache_key()
+        ctx = _SHARED_CONTEXTS.get(key)
+        if ctx is None:
+            with _SHARED_LOCK:  # two threads making clients at once build it once
+                ctx = _SHARED_CONTEXTS.get(key)
+                if ctx is None:
+                    ctx = _SHARED_CONTEXTS[key] = self._build_context()
+        return ctx
+
+    def _cache_key(self) -> tuple[object, ...]:
+        stamp: tuple[int, int] | None = None
+        if self.ca_file:
+            try:
+                st = os.stat(self.ca_file)
+                stamp = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                stamp = None  # gone since resolve_tls: building the context reports it
+        return (self.verify, self.ca_file, self.ca_dir, stamp)
+
+    def _build_context(self) -> ssl.SSLContext:
         if not self.verify:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
@@ -98,6 +122,13 @@ class TLSSettings:
         if self.ca_file or self.ca_dir:
             return ssl.create_default_context(cafile=self.ca_file, capath=self.ca_dir)
         return ssl.create_default_context()
+
+
+# The contexts built from settings (not given by the user), one per distinct setting.
+# They are never changed after they are built, so sharing them is safe across
+# clients and threads, and across fork().
+_SHARED_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def _path(value: str, what: str, *, directory: bool | None) -> str:

@@ -109,13 +109,20 @@ class EdgeeAdapter(HTTPAdapter):
     * ``pool_maxsize`` / ``pool_block`` pass through (the ``connection_limit``).
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> None:
-        self.edgee_ssl_context = ssl_context
+    def __init__(
+        self, ssl_context: Callable[[], ssl.SSLContext] | None = None, **kwargs: Any
+    ) -> None:
+        # A factory, called at the first HTTPS request: a client that only ever
+        # talks plain HTTP never loads a trust store.
+        self._edgee_context = ssl_context
         super().__init__(**kwargs)
 
+    @property
+    def edgee_ssl_context(self) -> ssl.SSLContext | None:
+        """The one context of this adapter's HTTPS connections (built on first use)."""
+        return None if self._edgee_context is None else self._edgee_context()
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        if self.edgee_ssl_context is not None:
-            kwargs["ssl_context"] = self.edgee_ssl_context
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
 
@@ -128,22 +135,23 @@ class EdgeeAdapter(HTTPAdapter):
         self, request: Any, verify: Any, cert: Any = None
     ) -> tuple[Any, dict[str, Any]]:
         host_params, kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        if self.edgee_ssl_context is None:
+        if self._edgee_context is None or host_params.get("scheme") != "https":
             return host_params, dict(kwargs)
         pool_kwargs: dict[str, Any] = dict(kwargs)
         for key in ("ca_certs", "ca_cert_dir", "cert_reqs"):
             pool_kwargs.pop(key, None)
-        pool_kwargs["ssl_context"] = self.edgee_ssl_context
+        pool_kwargs["ssl_context"] = self._edgee_context()
         return host_params, pool_kwargs
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        if self.edgee_ssl_context is None:
+        if self._edgee_context is None:
             super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
             return
         # The context decides verification; only a client certificate passes through.
         if cert:
             super().cert_verify(conn, url, False, cert)  # type: ignore[no-untyped-call]
-            conn.cert_reqs = self.edgee_ssl_context.verify_mode
+            if url.lower().startswith("https"):
+                conn.cert_reqs = self._edgee_context().verify_mode
             conn.ca_certs = conn.ca_cert_dir = None
 
 

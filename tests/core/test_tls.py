@@ -99,9 +99,42 @@ def test_adapter_puts_the_context_in_the_pool_key() -> None:
     import requests
 
     ctx = ssl.create_default_context()
-    adapter = SSLContextAdapter(ctx, pool_maxsize=3)
+    built: list[int] = []
+
+    def factory() -> ssl.SSLContext:
+        built.append(1)
+        return ctx
+
+    adapter = SSLContextAdapter(factory, pool_maxsize=3)
+    plain = requests.Request("GET", "http://example.com/").prepare()
+    _, pool_kwargs = adapter.build_connection_pool_key_attributes(plain, True)
+    assert "ssl_context" not in pool_kwargs and not built  # plain HTTP: no trust store loaded
     request = requests.Request("GET", "https://example.com/").prepare()
     _, pool_kwargs = adapter.build_connection_pool_key_attributes(request, "/some/bundle")
     assert pool_kwargs["ssl_context"] is ctx and "ca_certs" not in pool_kwargs
-    assert adapter.poolmanager.connection_pool_kw["ssl_context"] is ctx
+    assert built == [1]
+    assert "ssl_context" not in adapter.poolmanager.connection_pool_kw
     assert adapter._pool_maxsize == 3
+
+
+def test_contexts_are_built_once_per_setting_and_process(tmp_path: Path) -> None:
+    system = resolve_tls(None, own_session=False, environ={})
+    assert system.context() is resolve_tls(True, own_session=False, environ={}).context()
+    off = resolve_tls(False, own_session=False, environ={})
+    assert off.context() is off.context() and off.context() is not system.context()
+    assert system.context().verify_mode == ssl.CERT_REQUIRED  # not changed by the other
+
+
+def test_a_changed_ca_file_gets_a_new_context(tmp_path: Path) -> None:
+    import trustme
+
+    first, second = trustme.CA(), trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    first.cert_pem.write_to_path(str(bundle))
+    settings = resolve_tls(str(bundle), own_session=False, environ={})
+    before = settings.context()
+    assert settings.context() is before
+    second.cert_pem.write_to_path(str(bundle), append=True)  # size changes
+    after = settings.context()
+    assert after is not before
+    assert len(after.get_ca_certs()) == 2 and len(before.get_ca_certs()) == 1
