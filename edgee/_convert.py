@@ -662,122 +662,267 @@ def _init_only_assigns(cls: type[Any]) -> bool:
     )
 
 
+@attrs.define(slots=True)
+class _FieldCode:
+    """The generated lines that read one field, in the two forms a function needs."""
+
+    name: str  # the attribute
+    wire: str  # the JSON key
+    fetch: list[str]  # read it whatever the shape (``data.get``)
+    fetch_present: list[str]  # read it from a dict known to hold the key
+    convert: list[str]  # after fetch: take the value as it is, or through the hook
+    convert_present: list[str]  # after fetch_present
+    absent: str | None  # the value when the key is missing (None: the field is required)
+    arg: str  # how the class call passes it
+
+
+def _field_code(i: int, a: Any, names: dict[str, Any]) -> _FieldCode | None:
+    """The lines for field ``i`` (``a``), registering what they use in ``names``."""
+    v = f"v{i}"
+    wire = _wire_name(a)
+    names[f"t{i}"] = a.type
+    names[f"h{i}"] = converter.get_structure_hook(a.type)
+    default = a.default
+    inner, optional = _optional_of(a.type)
+    present = [f"{v} = data[{wire!r}]"]
+    absent: str | None
+    if default is attrs.NOTHING:
+        fetch = [f"{v} = data[{wire!r}]"]
+        has_default = False
+        absent = None
+    elif default is None and optional:
+        fetch = [f"{v} = data.get({wire!r})"]
+        has_default = False  # absent and null both give None
+        absent = "None"
+    else:
+        names[f"d{i}"] = default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                return None
+            absent = f"d{i}.factory()"
+        else:
+            absent = f"d{i}"
+        fetch = [f"{v} = data.get({wire!r}, _M)", f"if {v} is _M:", f"    {v} = {absent}"]
+        has_default = True
+    guard = f"{v} is not None and " if optional and not has_default else ""
+    if inner in _PRIMITIVES:
+        names[f"p{i}"] = inner
+        body = [f"if {guard}type({v}) is not p{i}:", f"    {v} = h{i}({v}, t{i})"]
+    elif _is_model(inner) and optional and not has_default:
+        names[f"s{i}"] = _model_hook(inner)
+        body = [f"if {v} is not None:", f"    {v} = s{i}({v}, t{i})"]
+    elif (
+        typing.get_origin(inner) is list
+        and len(typing.get_args(inner)) == 1
+        and _is_model(typing.get_args(inner)[0])
+    ):
+        element = typing.get_args(inner)[0]
+        names[f"s{i}"] = _model_hook(element)
+        names[f"e{i}"] = element
+        names[f"l{i}"] = list
+        body = [
+            f"if type({v}) is l{i}:",
+            # One element (a stream chunk's one choice): no comprehension frame.
+            f"    {v} = [s{i}({v}[0], e{i})] if len({v}) == 1 else [s{i}(x, e{i}) for x in {v}]",
+            "else:",
+            f"    {v} = h{i}({v}, t{i})",
+        ]
+        if optional and not has_default:
+            body = [f"if {v} is not None:", *("    " + b for b in body)]
+    else:
+        # Anything else (unions, Any, lists of scalars): cattrs' hook. An enum
+        # first looks its member up by value, which is what Role("user") does.
+        hook = f"h{i}({v}, t{i})"
+        members = getattr(inner, "_value2member_map_", None)
+        if isinstance(inner, type) and issubclass(inner, enum.Enum) and members is not None:
+            names[f"m{i}"] = members
+            hook = f"m{i}.get({v}) or {hook}"  # a falsy member: the hook finds it too
+        if optional and not has_default:
+            body = [f"if {v} is not None:", f"    {v} = {hook}"]
+        else:
+            body = [f"{v} = {hook}"]
+    # After the general fetch of a defaulted field the value is either the default
+    # (taken as it is) or what the dict held; the body then goes under an ``else``.
+    if has_default:
+        convert = ["else:", *("    " + b for b in body)]
+        if body[0].startswith("if "):
+            convert = ["el" + body[0], *body[1:]]
+    else:
+        convert = body
+    return _FieldCode(
+        name=a.name,
+        wire=wire,
+        fetch=fetch,
+        fetch_present=present,
+        convert=convert,
+        convert_present=body,
+        absent=absent,
+        arg=v if not a.kw_only else f"{a.alias}={v}",
+    )
+
+
+# Shapes: a stream's chunks mostly have the very same keys, chunk after chunk.
+# Once a set of keys has been structured _SHAPE_WARMUP times, a function for
+# exactly that set is compiled: it reads the keys that are there by subscript,
+# sets the missing fields to their defaults without looking, and knows the
+# unknown keys in advance. A one-entry cache (the last shape) in front of it
+# costs one C-level set comparison. At most _SHAPE_LIMIT shapes per class;
+# _SHAPE_TRACKED distinct key sets are counted before the count starts over.
+_SHAPE_WARMUP = 16
+_SHAPE_LIMIT = 8
+_SHAPE_TRACKED = 64
+# Equal to the keys of no dict: the cache before the first shape.
+_NO_SHAPE: frozenset[object] = frozenset({object()})
+
+
+class _Shapes:
+    """The shape-specialised functions of one model class, and what is learned."""
+
+    __slots__ = ("compile", "counts", "functions", "names")
+
+    def __init__(self, names: dict[str, Any], compile: Callable[[Any], Any]) -> None:
+        self.names = names  # the generated functions' globals: ``_last`` lives there
+        self.compile = compile
+        self.functions: dict[frozenset[str], Callable[[Any], Any]] = {}
+        self.counts: dict[frozenset[str], int] = {}
+
+    def miss(self, data: dict[str, Any]) -> Any:
+        """Structure ``data`` whose keys are not the last shape's."""
+        key = frozenset(data)
+        fn = self.functions.get(key)
+        if fn is None:
+            general = self.names["_general"]
+            if len(self.functions) >= _SHAPE_LIMIT:
+                return general(data)
+            counts = self.counts
+            seen = counts.get(key, 0) + 1
+            if seen < _SHAPE_WARMUP:
+                if len(counts) >= _SHAPE_TRACKED:
+                    counts.clear()
+                counts[key] = seen
+                return general(data)
+            counts.pop(key, None)
+            fn = self.compile(data)
+            if fn is None:  # a required field is missing: the general path reports it
+                return general(data)
+            self.functions[key] = fn
+        self.names["_last"] = (key, fn)
+        return fn(data)
+
+    def forget(self) -> None:
+        """Drop every learned shape (for tests)."""
+        self.functions.clear()
+        self.counts.clear()
+        self.names["_last"] = (_NO_SHAPE, self.names["_general"])
+
+
+_SHAPES: dict[type[Any], _Shapes] = {}
+
+
 def _make_fast_structure(cls: type[Any], slow: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     attrs.resolve_types(cls)
     fields = [a for a in attrs.fields(cls) if a.name != "_extra"]
     extra_field = attrs.fields_dict(cls).get("_extra")
     if extra_field is None or not extra_field.init:
         return slow
+    if any(not a.init for a in fields):
+        return slow
     names: dict[str, Any] = {"_cls": cls, "_slow": slow, "_M": _MISSING, "_dict": dict}
     known = frozenset(_wire_name(a) for a in fields)
     names["_known"] = known
     names["_all_known"] = known.issuperset
-    lines = [
-        "def structure(data, _=None):",
-        "    if type(data) is not _dict:",
-        "        return _slow(data, _cls)",
-        "    try:",
-    ]
-    args: list[str] = []
+    codes: list[_FieldCode] = []
     for i, a in enumerate(fields):
-        if not a.init:
+        code = _field_code(i, a, names)
+        if code is None:
             return slow
-        v = f"v{i}"
-        wire = _wire_name(a)
-        names[f"t{i}"] = a.type
-        names[f"h{i}"] = converter.get_structure_hook(a.type)
-        default = a.default
-        inner, optional = _optional_of(a.type)
-        if default is attrs.NOTHING:
-            fetch = [f"{v} = data[{wire!r}]"]
-            has_default = False
-        elif default is None and optional:
-            fetch = [f"{v} = data.get({wire!r})"]
-            has_default = False  # absent and null both give None
-        else:
-            names[f"d{i}"] = default
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                if default.takes_self:
-                    return slow
-                value = f"d{i}.factory()"
-            else:
-                value = f"d{i}"
-            fetch = [f"{v} = data.get({wire!r}, _M)", f"if {v} is _M:", f"    {v} = {value}"]
-            has_default = True
-        guard = f"{v} is not None and " if optional and not has_default else ""
-        orelse = "elif" if has_default else "if"
-        if inner in _PRIMITIVES:
-            names[f"p{i}"] = inner
-            convert = [f"{orelse} {guard}type({v}) is not p{i}:", f"    {v} = h{i}({v}, t{i})"]
-        elif _is_model(inner) and optional and not has_default:
-            names[f"s{i}"] = _model_hook(inner)
-            convert = [f"if {v} is not None:", f"    {v} = s{i}({v}, t{i})"]
-        elif (
-            typing.get_origin(inner) is list
-            and len(typing.get_args(inner)) == 1
-            and _is_model(typing.get_args(inner)[0])
-        ):
-            element = typing.get_args(inner)[0]
-            names[f"s{i}"] = _model_hook(element)
-            names[f"e{i}"] = element
-            names[f"l{i}"] = list
-            body = [
-                f"if type({v}) is l{i}:",
-                # One element (a stream chunk's one choice): no comprehension frame.
-                f"    {v} = [s{i}({v}[0], e{i})] if len({v}) == 1 else "
-                f"[s{i}(x, e{i}) for x in {v}]",
-                "else:",
-                f"    {v} = h{i}({v}, t{i})",
-            ]
-            if optional and not has_default:
-                convert = [f"if {v} is not None:", *("    " + b for b in body)]
-            elif has_default:
-                convert = ["else:", *("    " + b for b in body)]
-            else:
-                convert = body
-        else:
-            # Anything else (unions, Any, lists of scalars): cattrs' hook. An enum
-            # first looks its member up by value, which is what Role("user") does.
-            hook = f"h{i}({v}, t{i})"
-            members = getattr(inner, "_value2member_map_", None)
-            if isinstance(inner, type) and issubclass(inner, enum.Enum) and members is not None:
-                names[f"m{i}"] = members
-                hook = f"m{i}.get({v}) or {hook}"  # a falsy member: the hook finds it too
-            if has_default:
-                convert = ["else:", f"    {v} = {hook}"]
-            elif optional:
-                convert = [f"if {v} is not None:", f"    {v} = {hook}"]
-            else:
-                convert = [f"{v} = {hook}"]
-        lines.extend("        " + line for line in (*fetch, *convert))
-        args.append(v if not a.kw_only else f"{a.alias}={v}")
-    call = ", ".join(args)
+        codes.append(code)
+    plain_setattr = cls.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]
+    inline_init = plain_setattr and _init_only_assigns(cls)
+    call = ", ".join(c.arg for c in codes)
     sep = ", " if call else ""
+
+    def build(extra: str) -> list[str]:
+        """The lines that make the object, with ``extra`` the expression of its ``_extra``."""
+        if inline_init:
+            # What attrs' __init__ would do, inline: the slots set in this frame.
+            return [
+                "    obj = _new(_cls)",
+                *(f"    obj.{c.name} = v{i}" for i, c in enumerate(codes)),
+                f"    obj._extra = {extra}",
+                "    return obj",
+            ]
+        if extra == "None":
+            return [f"    return _cls({call})"]
+        if plain_setattr:
+            # Set the slot after a positional call, cheaper than a keyword.
+            return [f"    obj = _cls({call})", f"    obj._extra = {extra}", "    return obj"]
+        return [f"    return _cls({call}{sep}{extra_field.alias}={extra})"]
+
+    names["_new"] = object.__new__
+    lines = ["def _general(data):", "    try:"]
+    for code in codes:
+        lines.extend("        " + line for line in (*code.fetch, *code.convert))
     lines += [
         "    except Exception:",
         "        return _slow(data, _cls)  # raises cattrs' own error",
     ]
-    plain_setattr = cls.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]
-    if plain_setattr and _init_only_assigns(cls):
-        # What attrs' __init__ would do, inline: the slots set in this frame.
-        names["_new"] = object.__new__
-        lines.append("    obj = _new(_cls)")
-        lines += [f"    obj.{a.name} = v{i}" for i, a in enumerate(fields)]
-        lines += ["    if _all_known(data):", "        obj._extra = None", "        return obj"]
-        lines += _EXTRA_LOOP
-        lines += ["    obj._extra = extra", "    return obj"]
-    else:
-        lines += ["    if _all_known(data):", f"        return _cls({call})"]
-        lines += _EXTRA_LOOP
-        if plain_setattr:
-            # Set the slot after a positional call, cheaper than a keyword.
-            lines += [f"    obj = _cls({call})", "    obj._extra = extra", "    return obj"]
-        else:
-            lines.append(f"    return _cls({call}{sep}{extra_field.alias}=extra)")
+    lines += ["    if _all_known(data):", *("    " + b for b in build("None"))]
+    lines += _EXTRA_LOOP
+    lines += build("extra")
+    lines += [
+        "",
+        "def structure(data, _=None):",
+        "    if type(data) is not _dict:",
+        "        return _slow(data, _cls)",
+        "    last = _last",
+        "    if data.keys() == last[0]:",
+        "        return last[1](data)",
+        "    return _miss(data)",
+    ]
     source = "\n".join(lines) + "\n"
-    filename = f"<edgee fast structure {cls.__module__}.{cls.__qualname__}>"
+    qualname = f"{cls.__module__}.{cls.__qualname__}"
+    filename = f"<edgee fast structure {qualname}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), names)
+    names["_last"] = (_NO_SHAPE, names["_general"])
+
+    def compile_shape(data: dict[str, Any]) -> Callable[[Any], Any] | None:
+        """The function for dicts with exactly ``data``'s keys."""
+        lines = ["def shaped(data):", "    try:"]
+        for code in codes:
+            if code.wire in data:
+                lines.extend(
+                    "        " + line for line in (*code.fetch_present, *code.convert_present)
+                )
+            elif code.absent is None:
+                return None
+        if len(lines) == 2:  # no field is there: nothing to convert
+            lines = ["def shaped(data):"]
+        else:
+            lines += ["    except Exception:", "        return _slow(data, _cls)"]
+        # Defaults after the try: a factory may not fail the way a hook does.
+        lines += [f"    v{i} = {c.absent}" for i, c in enumerate(codes) if c.wire not in data]
+        unknown = [k for k in data if k not in known]
+        if not unknown:
+            extra = "None"
+        elif len(unknown) == 1:
+            extra = f"{{{unknown[0]!r}: data[{unknown[0]!r}]}}"
+        else:  # the loop keeps each dict's own order of them
+            lines += _EXTRA_LOOP
+            extra = "extra"
+        lines += build(extra)
+        source = "\n".join(lines) + "\n"
+        shape = ", ".join(sorted(map(repr, data)))
+        filename = f"<edgee shaped structure {qualname} {{{shape}}}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        scope: dict[str, Any] = {}
+        exec(compile(source, filename, "exec"), names, scope)
+        shaped: Callable[[Any], Any] = scope["shaped"]
+        return shaped
+
+    shapes = _SHAPES[cls] = _Shapes(names, compile_shape)
+    names["_miss"] = shapes.miss
     fast: Callable[..., Any] = names["structure"]
     return fast
 

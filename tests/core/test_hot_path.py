@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamhelp import feed
 
+from edgee import _convert
 from edgee._convert import DictModel, _make_slow_structure, converter
 from edgee._streaming import _BLOCK, ChunkParser, StreamAccumulator
 from edgee._streaming import DONE as DONE_EVENT
@@ -134,6 +135,62 @@ def test_fast_structure_agrees_with_the_reference(cls: type[Any], data: st.DataO
     fast = converter.get_structure_hook(cls)
     slow = _make_slow_structure(cls)
     assert _outcome(fast, payload, cls) == _outcome(slow, payload, cls)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_shape_specialised_structure_agrees_with_the_reference(
+    cls: type[Any], data: st.DataObject
+) -> None:
+    """Learning a shape, the function compiled for it, and the cache in front of it."""
+    payload = data.draw(_PAYLOADS[cls])
+    fast = converter.get_structure_hook(cls)
+    expected = _outcome(_make_slow_structure(cls), payload, cls)
+    warmup = _convert._SHAPE_WARMUP
+    _convert._SHAPE_WARMUP = 1
+    try:
+        for shapes in _convert._SHAPES.values():
+            shapes.forget()
+        # Compiled on the first call, the cache's hit on the second, then a copy.
+        for attempt in (payload, payload, _copy_json(payload)):
+            assert _outcome(fast, attempt, cls) == expected
+    finally:
+        _convert._SHAPE_WARMUP = warmup
+        for shapes in _convert._SHAPES.values():
+            shapes.forget()
+
+
+def _copy_json(value: Any) -> Any:
+    return json.loads(json.dumps(value)) if not isinstance(value, float) else value
+
+
+def test_shapes_are_learned_after_the_warmup_and_bounded() -> None:
+    fast = converter.get_structure_hook(StreamChunk)
+    shapes = _convert._SHAPES[StreamChunk]
+    shapes.forget()
+    payload = {"id": "c", "choices": [], "a": 1, "b": 2}
+    for _ in range(_convert._SHAPE_WARMUP - 1):
+        fast(payload, StreamChunk)
+    assert not shapes.functions  # still warming up: the general function answered
+    chunk = fast(payload, StreamChunk)
+    assert list(shapes.functions) == [frozenset(payload)]
+    assert chunk.extra == {"a": 1, "b": 2}
+    # The same keys in another order: each dict's own order of its unknown keys.
+    assert list(fast({"b": 2, "choices": [], "a": 1, "id": "c"}, StreamChunk).extra) == ["b", "a"]
+    # A value of another type in a learned shape: cattrs' result, as on the general path.
+    assert fast({**payload, "id": 5}, StreamChunk).id == "5"
+    with pytest.raises(Exception) as caught:
+        fast({**payload, "choices": 5}, StreamChunk)
+    with pytest.raises(type(caught.value)):
+        _make_slow_structure(StreamChunk)({**payload, "choices": 5}, StreamChunk)
+    # At most _SHAPE_LIMIT shapes; past that the general function still answers right.
+    for n in range(_convert._SHAPE_LIMIT + 4):
+        other = {"id": "c", f"k{n}": n}
+        for _ in range(_convert._SHAPE_WARMUP):
+            assert fast(other, StreamChunk).extra == {f"k{n}": n}
+    assert len(shapes.functions) == _convert._SHAPE_LIMIT
+    shapes.forget()
 
 
 def test_fast_structure_of_a_realistic_chunk() -> None:
