@@ -236,7 +236,8 @@ class _Body:
 async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[StreamChunk, None]:
     """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
     parser = state.parser
-    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
+    # The parser folds each chunk into the state's accumulator before handing it out.
+    next_event, need_data, done = parser.next_event, NEED_DATA, DONE
     try:
         while True:
             event = next_event()
@@ -249,7 +250,6 @@ async def _read_chunks(body: _Body, state: StreamState) -> AsyncGenerator[Stream
                 await body.drain()
                 return
             else:
-                add(event)  # type: ignore[arg-type]
                 yield event  # type: ignore[misc]
     finally:
         body.close()

@@ -111,20 +111,22 @@ class _State:
     """
 
     __slots__ = (
+        "accumulator",
         "chunks_received",
         "decoder",
         "done",
         "ended",
         "error",
         "events",
-        "finished",
         "lost",
         "request_id",
-        "seen",
     )
 
-    def __init__(self, decoder: SSEDecoder, request_id: str | None) -> None:
+    def __init__(
+        self, decoder: SSEDecoder, request_id: str | None, accumulator: StreamAccumulator
+    ) -> None:
         self.decoder = decoder
+        self.accumulator = accumulator
         self.request_id = request_id
         self.events: Sequence[ServerSentEvent | str] = ()  # decoded, not yet interpreted
         self.ended = False  # end of input, or connection lost
@@ -132,8 +134,6 @@ class _State:
         self.error: StreamError | None = None  # to raise once the events before it are out
         self.done = False
         self.chunks_received = 0
-        self.seen: set[int] = set()
-        self.finished: set[int] = set()
 
 
 class ChunkParser:
@@ -155,7 +155,10 @@ class ChunkParser:
     every later :meth:`next_event` raises it again. A transport's read loop
     is only "next_event; on NEED_DATA read and receive" (see ``_sync.py``).
 
-    The per-chunk work (one JSON scan, one structure call) runs inside
+    Every chunk handed out is folded into :attr:`accumulator` (the
+    :class:`StreamAccumulator` given, or one of its own) before it comes out:
+    that is also how the parser knows whether every choice has finished. The
+    per-chunk work (one JSON scan, one structure call, one fold) runs inside
     :meth:`next_event`, which is a generator's ``__next__``: one resume per
     chunk, nothing else.
     """
@@ -163,12 +166,18 @@ class ChunkParser:
     __slots__ = ("__weakref__", "_state", "next_event")
 
     def __init__(
-        self, *, request_id: str | None = None, max_event_bytes: int | None = None
+        self,
+        *,
+        request_id: str | None = None,
+        max_event_bytes: int | None = None,
+        accumulator: StreamAccumulator | None = None,
     ) -> None:
         decoder = (
             SSEDecoder() if max_event_bytes is None else SSEDecoder(max_event_bytes=max_event_bytes)
         )
-        self._state = state = _State(decoder, request_id)
+        if accumulator is None:
+            accumulator = StreamAccumulator()
+        self._state = state = _State(decoder, request_id, accumulator)
         self.next_event: Callable[[], StreamChunk | _Marker] = _events(
             state, weakref.ref(self)
         ).__next__
@@ -177,6 +186,11 @@ class ChunkParser:
     def request_id(self) -> str | None:
         """The ``x-request-id`` every error of this stream carries."""
         return self._state.request_id
+
+    @property
+    def accumulator(self) -> StreamAccumulator:
+        """Every chunk handed out so far, folded (see :class:`StreamAccumulator`)."""
+        return self._state.accumulator
 
     @property
     def decoder(self) -> SSEDecoder:
@@ -256,9 +270,14 @@ class _CheckedParser(ChunkParser):
     __slots__ = ("_deadline", "_decoder")
 
     def __init__(
-        self, decoder: Decoder, deadline: float | None, *, request_id: str | None = None
+        self,
+        decoder: Decoder,
+        deadline: float | None,
+        *,
+        request_id: str | None = None,
+        accumulator: StreamAccumulator | None = None,
     ) -> None:
-        super().__init__(request_id=request_id)
+        super().__init__(request_id=request_id, accumulator=accumulator)
         self._decoder = decoder
         self._deadline = deadline
 
@@ -291,7 +310,8 @@ def _tagged(exc: StreamError, request_id: str | None) -> StreamError:
 
 def _end(state: _State) -> None:
     """At the end of input: raise if the stream is incomplete, else mark it done."""
-    if state.seen and not (state.seen - state.finished):
+    choices = state.accumulator.choice_parts
+    if choices and all(parts.finish_reason is not None for parts in choices.values()):
         return  # every choice finished: complete without [DONE]
     message = f"stream ended before [DONE] after {state.chunks_received} chunks"
     lost = state.lost
@@ -311,8 +331,7 @@ def _events(
     """The body of :meth:`ChunkParser.next_event`: the per-chunk loop, names in locals."""
     scan = _scan_once
     structure = _structure_chunk
-    seen = state.seen
-    finished = state.finished
+    add = state.accumulator.add
     decoder = state.decoder
     request_id = state.request_id
     try:
@@ -352,12 +371,13 @@ def _events(
                     raise ChunkDecodeError(
                         "stream payload is not valid JSON", raw=data, request_id=request_id
                     ) from None
-                if type(payload) is dict:
+                # A chunk has a list of choices (checked first: the common case pays one
+                # lookup); an error payload has none.
+                if type(payload) is dict and type(payload.get("choices")) is not list:
                     if "error" in payload and "choices" not in payload:
                         raise _stream_error(data, request_id, payload)
                     # cattrs would read a string or an object as an (empty) list of choices.
-                    choices = payload.get("choices")
-                    if choices is not None and type(choices) is not list:
+                    if payload.get("choices") is not None:
                         raise ChunkDecodeError(
                             "stream payload is not a chat completion chunk: choices is not a list",
                             raw=data,
@@ -371,10 +391,7 @@ def _events(
                         raw=data,
                         request_id=request_id,
                     ) from exc
-                for choice in chunk.choices:
-                    seen.add(choice.index)
-                    if choice.finish_reason is not None:
-                        finished.add(choice.index)
+                add(chunk)
                 state.chunks_received += 1
                 yield chunk
     except APIError as exc:  # StreamError, a timeout, ContentDecodingError
@@ -526,6 +543,11 @@ class StreamAccumulator:
         # id, created and model are taken from the first chunk that has each.
         self._head_missing = True
 
+    @property
+    def choice_parts(self) -> Mapping[int, _ChoiceParts]:
+        """What was gathered per choice index so far (each has its ``finish_reason``)."""
+        return self._choices
+
     def _take_head(self, chunk: StreamChunk) -> None:
         top = self._top
         for key in ("id", "created", "model"):
@@ -667,7 +689,7 @@ class StreamState:
     ) -> None:
         self.headers = headers
         self.whole = whole
-        self.accumulator = StreamAccumulator()
+        self.accumulator = accumulator = StreamAccumulator()
         request_id = headers.get("x-request-id")
         #: ``time.monotonic()`` instant the stream must end by (``Timeout.total``), or None.
         self.deadline = deadline
@@ -675,10 +697,13 @@ class StreamState:
         # The content coding was checked by the attempt flow; identity needs no decoder.
         decoder = decoder_for(coding) if coding else None
         if (decoder is None or decoder.identity) and self.deadline is None:
-            self.parser = ChunkParser(request_id=request_id)
+            self.parser = ChunkParser(request_id=request_id, accumulator=accumulator)
         else:
             self.parser = _CheckedParser(
-                decoder or decoder_for(None), self.deadline, request_id=request_id
+                decoder or decoder_for(None),
+                self.deadline,
+                request_id=request_id,
+                accumulator=accumulator,
             )
         self.observer = observer  # the call's (_observe), None when nothing observes it
         self.format = format

@@ -187,7 +187,8 @@ class _Body:
 def _read_chunks(body: _Body, state: StreamState) -> Generator[StreamChunk, None, None]:
     """Body bytes -> parser -> chunks, as they arrive; releases the body at the end."""
     parser = state.parser
-    next_event, add, need_data, done = parser.next_event, state.accumulator.add, NEED_DATA, DONE
+    # The parser folds each chunk into the state's accumulator before handing it out.
+    next_event, need_data, done = parser.next_event, NEED_DATA, DONE
     try:
         while True:
             event = next_event()
@@ -200,7 +201,6 @@ def _read_chunks(body: _Body, state: StreamState) -> Generator[StreamChunk, None
                 body.drain()
                 return
             else:
-                add(event)  # type: ignore[arg-type]
                 yield event  # type: ignore[misc]
     finally:
         body.close()
