@@ -2,8 +2,14 @@
 
 ``Edgee`` (sync, on ``requests``) and ``AsyncEdgee`` (on ``aiohttp``) send
 chat completions and stream them; both share one sans-IO core, so they behave
-the same. The heavy transport modules are imported on first use: ``import
-edgee`` loads neither ``requests`` nor ``aiohttp``.
+the same.
+
+``import edgee`` loads only the exception classes (``edgee.errors``) and the
+version: every other public name is imported on first access (PEP 562), so
+neither ``requests``, ``aiohttp``, attrs, cattrs nor the wire models are loaded
+until a name that needs them is used. ``from edgee import Edgee`` and
+``edgee.Message`` work as plain imports would; type checkers see every name
+through the ``TYPE_CHECKING`` imports below.
 """
 
 from __future__ import annotations
@@ -11,16 +17,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
-from edgee._observe import (
-    RequestEvent,
-    ResponseEvent,
-    RetryEvent,
-    StreamEndEvent,
-    instrument,
-    uninstrument,
-)
-from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
 from edgee._version import __version__
 from edgee.errors import (
     APIConnectionError,
@@ -53,36 +49,14 @@ from edgee.errors import (
     StructuredOutputError,
     UnprocessableEntityError,
 )
-from edgee.models import (
-    Choice,
-    Compression,
-    CompressResponse,
-    ContentPart,
-    CountTokensResponse,
-    FunctionCall,
-    FunctionCallDelta,
-    FunctionDefinition,
-    ImageUrl,
-    InputObject,
-    InputTokensDetails,
-    Message,
-    Model,
-    ModelList,
-    OutputTokensDetails,
-    ResponseMessage,
-    Role,
-    SendResponse,
-    StreamChoice,
-    StreamChunk,
-    StreamDelta,
-    Tool,
-    ToolCall,
-    ToolCallDelta,
-    Usage,
-)
 
 if TYPE_CHECKING:
+    # What the lazy names below resolve to, for mypy and IDEs (never run).
+    from edgee import models as models
+    from edgee import sse as sse
+    from edgee import tools as tools
     from edgee._async import AsyncEdgee, AsyncStream
+    from edgee._config import DEFAULT_BASE_URL, EdgeeConfig, Timeout
     from edgee._events import (
         Done,
         RefusalDelta,
@@ -94,8 +68,44 @@ if TYPE_CHECKING:
         ToolCallDone,
         UsageEvent,
     )
+    from edgee._observe import (
+        RequestEvent,
+        ResponseEvent,
+        RetryEvent,
+        StreamEndEvent,
+        instrument,
+        uninstrument,
+    )
+    from edgee._request import API_ENDPOINT, COMPRESSION_HEADERS
     from edgee._structured import ParsedResponse, ParsedToolCall
     from edgee._sync import Edgee, Stream
+    from edgee.models import (
+        Choice,
+        Compression,
+        CompressResponse,
+        ContentPart,
+        CountTokensResponse,
+        FunctionCall,
+        FunctionCallDelta,
+        FunctionDefinition,
+        ImageUrl,
+        InputObject,
+        InputTokensDetails,
+        Message,
+        Model,
+        ModelList,
+        OutputTokensDetails,
+        ResponseMessage,
+        Role,
+        SendResponse,
+        StreamChoice,
+        StreamChunk,
+        StreamDelta,
+        Tool,
+        ToolCall,
+        ToolCallDelta,
+        Usage,
+    )
 
 __all__ = [
     "API_ENDPOINT",
@@ -181,34 +191,88 @@ __all__ = [
     "uninstrument",
 ]
 
-# Transport classes load their HTTP library on first access (PEP 562).
-_LAZY = {
-    "Edgee": "edgee._sync",
-    "Stream": "edgee._sync",
-    "AsyncEdgee": "edgee._async",
-    "AsyncStream": "edgee._async",
-    # Structured outputs and stream events: cattrs and the schema builder load when used.
-    "ParsedResponse": "edgee._structured",
-    "ParsedToolCall": "edgee._structured",
-    "Done": "edgee._events",
-    "RefusalDelta": "edgee._events",
-    "RefusalDone": "edgee._events",
-    "StreamEvent": "edgee._events",
-    "TextDelta": "edgee._events",
-    "TextDone": "edgee._events",
-    "ToolCallArgumentsDelta": "edgee._events",
-    "ToolCallDone": "edgee._events",
-    "UsageEvent": "edgee._events",
+# The module each lazy public name comes from; must match the TYPE_CHECKING imports
+# (tests/core/test_lazy_import.py checks both against __all__).
+_LAZY_MODULES: dict[str, tuple[str, ...]] = {
+    # Configuration and request constants (attrs; the models, through the request builder).
+    "edgee._config": ("DEFAULT_BASE_URL", "EdgeeConfig", "Timeout"),
+    "edgee._request": ("API_ENDPOINT", "COMPRESSION_HEADERS"),
+    # Hook events and the global OpenTelemetry switch (attrs).
+    "edgee._observe": (
+        "RequestEvent",
+        "ResponseEvent",
+        "RetryEvent",
+        "StreamEndEvent",
+        "instrument",
+        "uninstrument",
+    ),
+    # The wire models: attrs, cattrs and the generated classes.
+    "edgee.models": (
+        "Choice",
+        "Compression",
+        "CompressResponse",
+        "ContentPart",
+        "CountTokensResponse",
+        "FunctionCall",
+        "FunctionCallDelta",
+        "FunctionDefinition",
+        "ImageUrl",
+        "InputObject",
+        "InputTokensDetails",
+        "Message",
+        "Model",
+        "ModelList",
+        "OutputTokensDetails",
+        "ResponseMessage",
+        "Role",
+        "SendResponse",
+        "StreamChoice",
+        "StreamChunk",
+        "StreamDelta",
+        "Tool",
+        "ToolCall",
+        "ToolCallDelta",
+        "Usage",
+    ),
+    # The transports: requests, aiohttp.
+    "edgee._sync": ("Edgee", "Stream"),
+    "edgee._async": ("AsyncEdgee", "AsyncStream"),
+    # Structured outputs and stream events: the schema builder.
+    "edgee._structured": ("ParsedResponse", "ParsedToolCall"),
+    "edgee._events": (
+        "Done",
+        "RefusalDelta",
+        "RefusalDone",
+        "StreamEvent",
+        "TextDelta",
+        "TextDone",
+        "ToolCallArgumentsDelta",
+        "ToolCallDone",
+        "UsageEvent",
+    ),
 }
+_LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+
+# Public submodules reachable as attributes after a bare ``import edgee`` (``edgee.models``
+# was, when the package imported it eagerly).
+_SUBMODULES = frozenset({"models", "sse", "tools"})
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'edgee' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+# Hidden from type checkers: they see every name through the imports above, so a typo
+# (``edgee.Edgeee``) is an error for them rather than ``Any``.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """A lazy public name: import its module, cache the value in this module, return it."""
+        module = _LAZY.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+        elif name in _SUBMODULES:
+            value = importlib.import_module(f"edgee.{name}")
+        else:
+            raise AttributeError(f"module 'edgee' has no attribute {name!r}")
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
