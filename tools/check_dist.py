@@ -32,6 +32,7 @@ SDIST_NEEDS = [
     "fuzz/stream_harness.py",
     "docs/reliability.md",
     "tools/lowest.py",
+    "LICENSE",
 ]
 WHEEL_NEEDS = [
     "edgee/__init__.py",
@@ -75,6 +76,10 @@ def main(sdist: Path, wheel: Path) -> int:
     for name in ("requests", "urllib3", "aiohttp", "yarl", "attrs", "cattrs"):
         if not any(r.startswith(f"{name}>=") for r in runtime):
             problems.append(f"wheel's metadata has no floor for {name}")
+    if metadata.get("License-Expression") != "Apache-2.0":
+        problems.append("wheel's metadata has no License-Expression: Apache-2.0")
+    if f"{info}/licenses/LICENSE" not in files:
+        problems.append("wheel lacks the LICENSE text")
     classifiers = metadata.get_all("Classifier") or []
     for version in ("3.10", "3.11", "3.12", "3.13"):
         if f"Programming Language :: Python :: {version}" not in classifiers:
