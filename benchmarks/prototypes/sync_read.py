@@ -37,7 +37,7 @@ from _clients import _body, _headers, _SplitReader, model  # noqa: E402
 from _harness import Server  # noqa: E402
 
 from edgee._chunked import ChunkedDecoder  # noqa: E402
-from edgee._streaming import DONE, NEED_DATA, ChunkParser, StreamAccumulator  # noqa: E402
+from edgee._streaming import DONE, NEED_DATA, ChunkParser  # noqa: E402
 
 
 def _pieces_read1(raw: Any) -> Iterator[bytes]:
@@ -114,14 +114,12 @@ def read_stream(
 
 def _sdk_parse(pieces: Iterator[bytes]) -> tuple[int, int]:
     """The SDK's parser and accumulator (main's API), as its read loop drives them."""
-    parser = ChunkParser()
-    add = StreamAccumulator().add
+    parser = ChunkParser()  # it folds every chunk into its own accumulator
     next_event, receive = parser.next_event, parser.receive_data
     count = 0
     for data in pieces:
         receive(data)
         while (event := next_event()) is not NEED_DATA and event is not DONE:
-            add(event)  # type: ignore[arg-type]
             count += 1
     return count, 0
 
