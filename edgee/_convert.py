@@ -640,13 +640,17 @@ def _model_hook(model: type[Any]) -> Callable[..., Any]:
     return converter.get_structure_hook(model)
 
 
-# The unknown keys, in wire order (a loop: cheaper than a comprehension's frame on 3.11).
-_EXTRA_LOOP = [
-    "    extra = {}",
-    "    for k in data:",
-    "        if k not in _known:",
-    "            extra[k] = data[k]",
-]
+def _extra_loop(pre: str, src: str) -> list[str]:
+    """Lines gathering ``src``'s unknown keys, in wire order, into ``{pre}extra``.
+
+    A loop: cheaper than a comprehension's frame on 3.11.
+    """
+    return [
+        f"{pre}extra = {{}}",
+        f"for {pre}k in {src}:",
+        f"    if {pre}k not in {pre}_known:",
+        f"        {pre}extra[{pre}k] = {src}[{pre}k]",
+    ]
 
 
 def _init_only_assigns(cls: type[Any]) -> bool:
@@ -662,81 +666,225 @@ def _init_only_assigns(cls: type[Any]) -> bool:
     )
 
 
+# A generated line that structures a nested model by calling its function: a shaped
+# function may put the nested model's own shaped lines there instead (_Plan.shaped).
+_NESTED = "\0"
+
+
 @attrs.define(slots=True)
 class _FieldCode:
     """The generated lines that read one field, in the two forms a function needs."""
 
-    name: str  # the attribute
     wire: str  # the JSON key
-    fetch: list[str]  # read it whatever the shape (``data.get``)
-    fetch_present: list[str]  # read it from a dict known to hold the key
-    convert: list[str]  # after fetch: take the value as it is, or through the hook
-    convert_present: list[str]  # after fetch_present
+    general: list[str]  # read and convert it whatever the dict holds (``.get``)
+    present: list[str]  # read and convert it from a dict known to hold the key
     absent: str | None  # the value when the key is missing (None: the field is required)
-    arg: str  # how the class call passes it
+    value: str  # the local the lines leave the value in
+    nested: Any = None  # the model a nested call builds (a field or a list's one element)
+    nested_value: str = ""  # the local holding that model's JSON
 
 
-def _field_code(i: int, a: Any, names: dict[str, Any]) -> _FieldCode | None:
+class _Plan:
+    """How to write the structure code of one attrs model class.
+
+    Every generated name is prefixed (``pre``) and reads from the local ``src``,
+    so the code of a nested model can be written inside its holder's function.
+    """
+
+    def __init__(self, cls: type[Any], fields: list[Any], extra_alias: str) -> None:
+        self.cls = cls
+        self.fields = fields
+        self.known = frozenset(_wire_name(a) for a in fields)
+        self.extra_alias = extra_alias
+        plain_setattr = cls.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]
+        self.plain_setattr = plain_setattr
+        self.inline_init = plain_setattr and _init_only_assigns(cls)
+
+    def codes(self, names: dict[str, Any], pre: str, src: str) -> list[_FieldCode] | None:
+        """Every field's lines (None: a field this generator does not handle)."""
+        names[f"{pre}_cls"] = self.cls
+        names[f"{pre}_known"] = self.known
+        codes = []
+        for i, a in enumerate(self.fields):
+            code = _field_code(i, a, names, pre, src)
+            if code is None:
+                return None
+            codes.append(code)
+        return codes
+
+    def build(self, codes: list[_FieldCode], pre: str, extra: str, target: str) -> list[str]:
+        """Lines making the object in ``target``, with ``extra`` its ``_extra`` expression."""
+        call = ", ".join(
+            c.value if not a.kw_only else f"{a.alias}={c.value}"
+            for c, a in zip(codes, self.fields, strict=True)
+        )
+        if self.inline_init:
+            # What attrs' __init__ would do, inline: the slots set in this frame.
+            return [
+                f"{target} = _new({pre}_cls)",
+                *(
+                    f"{target}.{a.name} = {c.value}"
+                    for c, a in zip(codes, self.fields, strict=True)
+                ),
+                f"{target}._extra = {extra}",
+            ]
+        if extra == "None":
+            return [f"{target} = {pre}_cls({call})"]
+        if self.plain_setattr:
+            # Set the slot after a positional call, cheaper than a keyword.
+            return [f"{target} = {pre}_cls({call})", f"{target}._extra = {extra}"]
+        sep = ", " if call else ""
+        return [f"{target} = {pre}_cls({call}{sep}{self.extra_alias}={extra})"]
+
+    def shaped(
+        self,
+        names: dict[str, Any],
+        sample: dict[str, Any],
+        pre: str,
+        src: str,
+        target: str,
+        depth: int = 1,
+    ) -> list[str] | None:
+        """Lines structuring ``src``, a dict with exactly ``sample``'s keys, into ``target``.
+
+        No ``try``: the caller's catches any error and starts over. A nested
+        model whose JSON in ``sample`` is an object of a model with a plan gets
+        its own shaped lines, behind a check that the keys are the same again.
+        None when a required field is missing (the general path reports it).
+        """
+        codes = self.codes(names, pre, src)
+        if codes is None:
+            return None
+        lines: list[str] = []
+        for code in codes:
+            if code.wire not in sample:
+                if code.absent is None:
+                    return None
+                lines.append(f"{code.value} = {code.absent}")
+                continue
+            for line in code.present:
+                if not line.lstrip().startswith(_NESTED):
+                    lines.append(line)
+                    continue
+                indent = line[: len(line) - len(line.lstrip())]
+                call = line.lstrip()[1:]
+                inner = _nested_sample(sample[code.wire], code.nested)
+                plan = _PLANS.get(code.nested) if inner is not None else None
+                body = None
+                if plan is not None and inner is not None and depth < _INLINE_DEPTH:
+                    child = f"{pre}n{code.value}_"
+                    v = code.nested_value
+                    body = plan.shaped(names, inner, child, v, f"{child}obj", depth + 1)
+                if body is None or inner is None:
+                    lines.append(indent + call)
+                    continue
+                names[f"{pre}K{code.value}"] = frozenset(inner)
+                v = code.nested_value
+                lines += [
+                    f"{indent}if type({v}) is _dict and {v}.keys() == {pre}K{code.value}:",
+                    *(f"{indent}    {b}" for b in body),
+                    f"{indent}    {v} = {child}obj",
+                    f"{indent}else:",
+                    f"{indent}    {call}",
+                ]
+        unknown = [k for k in sample if k not in self.known]
+        if not unknown:
+            extra = "None"
+        elif len(unknown) == 1:
+            extra = f"{{{unknown[0]!r}: {src}[{unknown[0]!r}]}}"
+        else:  # the loop keeps each dict's own order of them
+            lines += _extra_loop(pre, src)
+            extra = f"{pre}extra"
+        return lines + self.build(codes, pre, extra, target)
+
+
+#: How many models deep a shaped function writes nested models' lines (chunk, choice, delta).
+_INLINE_DEPTH = 3
+_PLANS: dict[type[Any], _Plan] = {}
+
+
+def _nested_sample(value: Any, model: Any) -> dict[str, Any] | None:
+    """The JSON object of the nested ``model`` in a sample value, if that is what it is."""
+    if model is None:
+        return None
+    if type(value) is list:
+        value = value[0] if len(value) == 1 else None
+    return value if type(value) is dict else None
+
+
+def _field_code(i: int, a: Any, names: dict[str, Any], pre: str, src: str) -> _FieldCode | None:
     """The lines for field ``i`` (``a``), registering what they use in ``names``."""
-    v = f"v{i}"
+    n = f"{pre}{{}}{i}".format  # a generated name: n("v") is this field's value local
+    v = n("v")
     wire = _wire_name(a)
-    names[f"t{i}"] = a.type
-    names[f"h{i}"] = converter.get_structure_hook(a.type)
+    names[n("t")] = a.type
+    names[n("h")] = converter.get_structure_hook(a.type)
     default = a.default
     inner, optional = _optional_of(a.type)
-    present = [f"{v} = data[{wire!r}]"]
     absent: str | None
     if default is attrs.NOTHING:
-        fetch = [f"{v} = data[{wire!r}]"]
+        fetch = [f"{v} = {src}[{wire!r}]"]
         has_default = False
         absent = None
     elif default is None and optional:
-        fetch = [f"{v} = data.get({wire!r})"]
+        fetch = [f"{v} = {src}.get({wire!r})"]
         has_default = False  # absent and null both give None
         absent = "None"
     else:
-        names[f"d{i}"] = default
+        names[n("d")] = default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             if default.takes_self:
                 return None
-            absent = f"d{i}.factory()"
+            absent = f"{n('d')}.factory()"
         else:
-            absent = f"d{i}"
-        fetch = [f"{v} = data.get({wire!r}, _M)", f"if {v} is _M:", f"    {v} = {absent}"]
+            absent = n("d")
+        fetch = [f"{v} = {src}.get({wire!r}, _M)", f"if {v} is _M:", f"    {v} = {absent}"]
         has_default = True
     guard = f"{v} is not None and " if optional and not has_default else ""
+    nested: Any = None
+    nested_value = ""
     if inner in _PRIMITIVES:
-        names[f"p{i}"] = inner
-        body = [f"if {guard}type({v}) is not p{i}:", f"    {v} = h{i}({v}, t{i})"]
-    elif _is_model(inner) and optional and not has_default:
-        names[f"s{i}"] = _model_hook(inner)
-        body = [f"if {v} is not None:", f"    {v} = s{i}({v}, t{i})"]
+        names[n("p")] = inner
+        body = [f"if {guard}type({v}) is not {n('p')}:", f"    {v} = {n('h')}({v}, {n('t')})"]
+    elif _is_model(inner) and (optional or has_default):
+        names[n("s")] = _model_hook(inner)
+        nested, nested_value = inner, v
+        body = [f"{_NESTED}{v} = {n('s')}({v}, {n('t')})"]
+        if optional:
+            body = [f"if {v} is not None:", "    " + body[0]]
     elif (
         typing.get_origin(inner) is list
         and len(typing.get_args(inner)) == 1
         and _is_model(typing.get_args(inner)[0])
     ):
         element = typing.get_args(inner)[0]
-        names[f"s{i}"] = _model_hook(element)
-        names[f"e{i}"] = element
-        names[f"l{i}"] = list
+        names[n("s")] = _model_hook(element)
+        names[n("e")] = element
+        names[n("l")] = list
+        nested, nested_value = element, n("x")
+        x, s, e = n("x"), n("s"), n("e")
         body = [
-            f"if type({v}) is l{i}:",
+            f"if type({v}) is {n('l')}:",
             # One element (a stream chunk's one choice): no comprehension frame.
-            f"    {v} = [s{i}({v}[0], e{i})] if len({v}) == 1 else [s{i}(x, e{i}) for x in {v}]",
+            f"    if len({v}) == 1:",
+            f"        {x} = {v}[0]",
+            f"        {_NESTED}{x} = {s}({x}, {e})",
+            f"        {v} = [{x}]",
+            "    else:",
+            f"        {v} = [{s}(x, {e}) for x in {v}]",
             "else:",
-            f"    {v} = h{i}({v}, t{i})",
+            f"    {v} = {n('h')}({v}, {n('t')})",
         ]
         if optional and not has_default:
             body = [f"if {v} is not None:", *("    " + b for b in body)]
     else:
         # Anything else (unions, Any, lists of scalars): cattrs' hook. An enum
         # first looks its member up by value, which is what Role("user") does.
-        hook = f"h{i}({v}, t{i})"
+        hook = f"{n('h')}({v}, {n('t')})"
         members = getattr(inner, "_value2member_map_", None)
         if isinstance(inner, type) and issubclass(inner, enum.Enum) and members is not None:
-            names[f"m{i}"] = members
-            hook = f"m{i}.get({v}) or {hook}"  # a falsy member: the hook finds it too
+            names[n("m")] = members
+            hook = f"{n('m')}.get({v}) or {hook}"  # a falsy member: the hook finds it too
         if optional and not has_default:
             body = [f"if {v} is not None:", f"    {v} = {hook}"]
         else:
@@ -744,30 +892,32 @@ def _field_code(i: int, a: Any, names: dict[str, Any]) -> _FieldCode | None:
     # After the general fetch of a defaulted field the value is either the default
     # (taken as it is) or what the dict held; the body then goes under an ``else``.
     if has_default:
-        convert = ["else:", *("    " + b for b in body)]
         if body[0].startswith("if "):
             convert = ["el" + body[0], *body[1:]]
+        else:
+            convert = ["else:", *("    " + b for b in body)]
     else:
         convert = body
+    general = [line.replace(_NESTED, "") for line in (*fetch, *convert)]
     return _FieldCode(
-        name=a.name,
         wire=wire,
-        fetch=fetch,
-        fetch_present=present,
-        convert=convert,
-        convert_present=body,
+        general=general,
+        present=[f"{v} = {src}[{wire!r}]", *body],
         absent=absent,
-        arg=v if not a.kw_only else f"{a.alias}={v}",
+        value=v,
+        nested=nested,
+        nested_value=nested_value,
     )
 
 
 # Shapes: a stream's chunks mostly have the very same keys, chunk after chunk.
 # Once a set of keys has been structured _SHAPE_WARMUP times, a function for
 # exactly that set is compiled: it reads the keys that are there by subscript,
-# sets the missing fields to their defaults without looking, and knows the
-# unknown keys in advance. A one-entry cache (the last shape) in front of it
-# costs one C-level set comparison. At most _SHAPE_LIMIT shapes per class;
-# _SHAPE_TRACKED distinct key sets are counted before the count starts over.
+# sets the missing fields to their defaults without looking, knows the unknown
+# keys in advance, and builds the nested models the sample held with their own
+# shaped lines, in the same function. A one-entry cache (the last shape) in
+# front of it costs one C-level set comparison. At most _SHAPE_LIMIT shapes per
+# class; _SHAPE_TRACKED distinct key sets are counted before the count starts over.
 _SHAPE_WARMUP = 16
 _SHAPE_LIMIT = 8
 _SHAPE_TRACKED = 64
@@ -827,50 +977,34 @@ def _make_fast_structure(cls: type[Any], slow: Callable[[Any, Any], Any]) -> Cal
         return slow
     if any(not a.init for a in fields):
         return slow
-    names: dict[str, Any] = {"_cls": cls, "_slow": slow, "_M": _MISSING, "_dict": dict}
-    known = frozenset(_wire_name(a) for a in fields)
-    names["_known"] = known
-    names["_all_known"] = known.issuperset
-    codes: list[_FieldCode] = []
-    for i, a in enumerate(fields):
-        code = _field_code(i, a, names)
-        if code is None:
-            return slow
-        codes.append(code)
-    plain_setattr = cls.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]
-    inline_init = plain_setattr and _init_only_assigns(cls)
-    call = ", ".join(c.arg for c in codes)
-    sep = ", " if call else ""
-
-    def build(extra: str) -> list[str]:
-        """The lines that make the object, with ``extra`` the expression of its ``_extra``."""
-        if inline_init:
-            # What attrs' __init__ would do, inline: the slots set in this frame.
-            return [
-                "    obj = _new(_cls)",
-                *(f"    obj.{c.name} = v{i}" for i, c in enumerate(codes)),
-                f"    obj._extra = {extra}",
-                "    return obj",
-            ]
-        if extra == "None":
-            return [f"    return _cls({call})"]
-        if plain_setattr:
-            # Set the slot after a positional call, cheaper than a keyword.
-            return [f"    obj = _cls({call})", f"    obj._extra = {extra}", "    return obj"]
-        return [f"    return _cls({call}{sep}{extra_field.alias}={extra})"]
-
-    names["_new"] = object.__new__
+    plan = _Plan(cls, fields, extra_field.alias or "_extra")
+    names: dict[str, Any] = {
+        "_slow": slow,
+        "_M": _MISSING,
+        "_dict": dict,
+        "_new": object.__new__,
+        "_all_known": plan.known.issuperset,
+    }
+    codes = plan.codes(names, "", "data")
+    if codes is None:
+        return slow
     lines = ["def _general(data):", "    try:"]
     for code in codes:
-        lines.extend("        " + line for line in (*code.fetch, *code.convert))
+        lines.extend("        " + line for line in code.general)
     lines += [
         "    except Exception:",
         "        return _slow(data, _cls)  # raises cattrs' own error",
     ]
-    lines += ["    if _all_known(data):", *("    " + b for b in build("None"))]
-    lines += _EXTRA_LOOP
-    lines += build("extra")
     lines += [
+        "    if _all_known(data):",
+        *("        " + b for b in plan.build(codes, "", "None", "obj")),
+    ]
+    lines += ["        return obj"]
+    lines += [
+        "    " + b for b in (*_extra_loop("", "data"), *plan.build(codes, "", "extra", "obj"))
+    ]
+    lines += [
+        "    return obj",
         "",
         "def structure(data, _=None):",
         "    if type(data) is not _dict:",
@@ -886,38 +1020,21 @@ def _make_fast_structure(cls: type[Any], slow: Callable[[Any, Any], Any]) -> Cal
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), names)
     names["_last"] = (_NO_SHAPE, names["_general"])
+    _PLANS[cls] = plan
 
     def compile_shape(data: dict[str, Any]) -> Callable[[Any], Any] | None:
         """The function for dicts with exactly ``data``'s keys."""
-        lines = ["def shaped(data):", "    try:"]
-        for code in codes:
-            if code.wire in data:
-                lines.extend(
-                    "        " + line for line in (*code.fetch_present, *code.convert_present)
-                )
-            elif code.absent is None:
-                return None
-        if len(lines) == 2:  # no field is there: nothing to convert
-            lines = ["def shaped(data):"]
-        else:
-            lines += ["    except Exception:", "        return _slow(data, _cls)"]
-        # Defaults after the try: a factory may not fail the way a hook does.
-        lines += [f"    v{i} = {c.absent}" for i, c in enumerate(codes) if c.wire not in data]
-        unknown = [k for k in data if k not in known]
-        if not unknown:
-            extra = "None"
-        elif len(unknown) == 1:
-            extra = f"{{{unknown[0]!r}: data[{unknown[0]!r}]}}"
-        else:  # the loop keeps each dict's own order of them
-            lines += _EXTRA_LOOP
-            extra = "extra"
-        lines += build(extra)
+        scope = dict(names)  # the nested models' names go here, not into the general's
+        body = plan.shaped(scope, data, "", "data", "obj")
+        if body is None:
+            return None
+        lines = ["def shaped(data):", "    try:", *("        " + b for b in body)]
+        lines += ["    except Exception:", "        return _slow(data, _cls)", "    return obj"]
         source = "\n".join(lines) + "\n"
         shape = ", ".join(sorted(map(repr, data)))
         filename = f"<edgee shaped structure {qualname} {{{shape}}}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        scope: dict[str, Any] = {}
-        exec(compile(source, filename, "exec"), names, scope)
+        exec(compile(source, filename, "exec"), scope)
         shaped: Callable[[Any], Any] = scope["shaped"]
         return shaped
 

@@ -193,6 +193,53 @@ def test_shapes_are_learned_after_the_warmup_and_bounded() -> None:
     shapes.forget()
 
 
+def test_a_learned_shape_builds_nested_models_whatever_their_keys() -> None:
+    """A shaped chunk function writes its choice's and delta's lines in line, for the
+    keys they had when it was compiled; other keys there take the nested functions."""
+    fast = converter.get_structure_hook(StreamChunk)
+    slow = _make_slow_structure(StreamChunk)
+    for shapes in _convert._SHAPES.values():
+        shapes.forget()
+
+    def chunk(choice: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "c", "object": "chat.completion.chunk", "choices": [choice], "fp": 1}
+
+    usual = chunk({"index": 0, "delta": {"content": "hi"}, "logprobs": None})
+    for _ in range(_convert._SHAPE_WARMUP):
+        assert fast(usual, StreamChunk) == slow(usual, StreamChunk)
+    shaped = _convert._SHAPES[StreamChunk].functions[frozenset(usual)]
+    # The usual chunk is built by the shaped function alone, never by starting over.
+    reference = shaped.__globals__["_slow"]
+
+    def refuse(data: Any, cls: Any) -> Any:
+        raise AssertionError(f"the shaped function started over for {data!r}")
+
+    shaped.__globals__["_slow"] = refuse
+    try:
+        assert fast(usual, StreamChunk) == slow(usual, StreamChunk)
+        again = json.loads(json.dumps(usual))
+        assert fast(again, StreamChunk).choices[0].delta.content == "hi"
+    finally:
+        shaped.__globals__["_slow"] = reference
+    others = [
+        chunk({"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None}),
+        chunk({"index": 1, "delta": {"content": "x", "new": [1]}, "logprobs": {"a": 1}}),
+        chunk({"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}),
+        chunk({"index": 0, "delta": {"content": 5}, "logprobs": None}),  # coerced, as cattrs does
+        chunk({"index": "x", "delta": {"content": "hi"}, "logprobs": None}),  # an error
+        chunk({"index": 0, "delta": "not an object", "logprobs": None}),
+        {**chunk({"index": 0, "delta": {"content": "a"}, "logprobs": None}), "choices": []},
+        usual,
+    ]
+    for payload in others:
+        assert _outcome(fast, payload, StreamChunk) == _outcome(slow, payload, StreamChunk)
+    got = fast(others[1], StreamChunk)
+    assert got.choices[0].extra == {"logprobs": {"a": 1}}
+    assert got.choices[0].delta.extra == {"new": [1]}
+    for shapes in _convert._SHAPES.values():
+        shapes.forget()
+
+
 def test_fast_structure_of_a_realistic_chunk() -> None:
     payload = {
         "id": "c1",
