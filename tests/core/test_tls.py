@@ -108,7 +108,8 @@ def test_adapter_puts_the_context_in_the_pool_key() -> None:
     adapter = SSLContextAdapter(factory, pool_maxsize=3)
     plain = requests.Request("GET", "http://example.com/").prepare()
     _, pool_kwargs = adapter.build_connection_pool_key_attributes(plain, True)
-    assert "ssl_context" not in pool_kwargs and not built  # plain HTTP: no trust store loaded
+    # Plain HTTP: ours is not built (requests may add its own; urllib3 drops it for http).
+    assert pool_kwargs.get("ssl_context") is not ctx and not built
     request = requests.Request("GET", "https://example.com/").prepare()
     _, pool_kwargs = adapter.build_connection_pool_key_attributes(request, "/some/bundle")
     assert pool_kwargs["ssl_context"] is ctx and "ca_certs" not in pool_kwargs
