@@ -32,6 +32,7 @@ from edgee._request import (
     build_models_request,
 )
 from edgee._requests_pool import SyncPool, read_body
+from edgee._requests_send import Sender
 from edgee._response import parse_completion, parse_json
 from edgee._streaming import StreamState
 from edgee._structured import ParsedResponse, ResponseT, plan_call
@@ -91,15 +92,17 @@ class Edgee(ClientBase):
         )
         self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
         self._pool = SyncPool(session, self._options.connection_limit, verify)
+        self._sender = Sender(direct=self._pool.owned)
 
     @classmethod
     def _from_options(
-        cls, options: ClientOptions, pool: SyncPool, obs: _observe.Observability | None
+        cls, options: ClientOptions, source: Edgee, obs: _observe.Observability | None
     ) -> Edgee:
         client = cls.__new__(cls)
         client._options = options
         client._observability = obs
-        client._pool = pool
+        client._pool = source._pool
+        client._sender = source._sender
         return client
 
     def with_options(
@@ -115,7 +118,7 @@ class Edgee(ClientBase):
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
         observability = _observe.with_hooks(self._observability, hooks)
-        return Edgee._from_options(options, self._pool, observability)
+        return Edgee._from_options(options, self, observability)
 
     def close(self) -> None:
         """Release pooled connections (only of a session this client created)."""
@@ -251,6 +254,7 @@ class Edgee(ClientBase):
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
         session = self._pool.get()
         verify = self._pool.verify
+        sender = self._sender
         observer = None
         if self._observability is not None or _observe.global_telemetry is not None:
             observer = _observe.start_call(self._observability, request)
@@ -266,16 +270,7 @@ class Edgee(ClientBase):
                         response = None
                         sent = command.request
                         set_pool_timeout(sent.timeout.pool)
-                        response = session.request(
-                            sent.method,
-                            sent.url,
-                            headers=sent.headers,
-                            data=sent.body,
-                            stream=True,
-                            timeout=(sent.timeout.connect, sent.timeout.read),
-                            allow_redirects=False,
-                            verify=verify,
-                        )
+                        response = sender.send(session, sent, verify)
                         raw = response.raw.headers
                         outcome = _Head(response.status_code, lower_headers(raw), raw.items())
                     elif type(command) is ReadBody:
