@@ -13,16 +13,25 @@ settings.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from rawserver import API_KEY, EDGE_TIMEOUT, RawServer, Request, completion_body, keep_alive
+from rawserver import (
+    API_KEY,
+    EDGE_TIMEOUT,
+    Conn,
+    RawServer,
+    Request,
+    completion_body,
+    keep_alive,
+)
 from rawserver import response as http_response
 
-from edgee import Edgee
+from edgee import APITimeoutError, Edgee, Timeout
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -160,3 +169,55 @@ def test_sync_a_callers_session_keeps_its_own_settings(
     assert sent.header("x-from-session") == "yes"
     # Session.request applies the session's auth, as it always did on a caller's session.
     assert (sent.header("authorization") or "").startswith("Basic ")
+
+
+# The read timeout of a send(): aiohttp's timer is kept per connection and moved by each
+# read (edgee/_aiohttp_internals.py) instead of made again per read; it must still bound
+# every wait, and only the waits.
+
+_QUICK_READ = Timeout(connect=2.0, read=0.4)
+
+
+def test_a_silent_server_times_a_send_out(raw: RawServer, edge_client: Callable[..., Any]) -> None:
+    def silent(conn: Conn) -> None:
+        if conn.read_request() is not None:
+            conn.wait_closed()
+
+    raw.script(silent)
+    client = edge_client(timeout=_QUICK_READ)
+    with pytest.raises(APITimeoutError):
+        client.send("gpt-4o", "hi")
+    assert client.send("gpt-4o", "again").text == "echo:again"  # a new connection works
+
+
+def test_a_body_that_stops_coming_times_a_send_out(
+    raw: RawServer, edge_client: Callable[..., Any]
+) -> None:
+    body = completion_body("cut")
+
+    def stalls(conn: Conn) -> None:
+        if conn.read_request() is not None:
+            conn.send(http_response(200, body)[: -len(body) // 2])
+            conn.wait_closed()
+
+    raw.script(stalls)
+    with pytest.raises(APITimeoutError):
+        edge_client(timeout=_QUICK_READ).send("gpt-4o", "hi")
+
+
+def test_a_dripping_answer_is_read_whole(raw: RawServer, edge_client: Callable[..., Any]) -> None:
+    # Eight pieces 0.15 s apart: about 1.2 s in all, three times the read timeout, but
+    # never 0.4 s without a byte.
+    def drips(conn: Conn) -> None:
+        request = conn.read_request()
+        if request is None:
+            return
+        wire = http_response(200, completion_body("slow but steady"))
+        step = len(wire) // 8 + 1
+        for start in range(0, len(wire), step):
+            conn.send(wire[start : start + step])
+            time.sleep(0.15)
+        conn.wait_closed()
+
+    raw.script(drips)
+    assert edge_client(timeout=_QUICK_READ).send("gpt-4o", "hi").text == "slow but steady"
