@@ -146,7 +146,9 @@ class AsyncEdgee(ClientBase):
         if stream:
             return await self.stream(model, input, **options)
         request = build_chat_request(self._options, model, input, stream=False, **options)
-        return parse_completion(*await self._read(request))
+        answer, _ = await self._send(request)  # not through _read: one coroutine less
+        assert answer.body is not None  # every non-stream 2xx body is read whole
+        return parse_completion(answer.status, answer.headers, answer.body)
 
     async def models(self, provider: str | None = None, **options: Any) -> ModelList:
         """The models the gateway can route to (``GET /v1/models``), optionally of one provider."""

@@ -266,7 +266,7 @@ def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
                 observer.response_received(status, headers)
             coding = headers.get("content-encoding")
             if status < 300:
-                if not reads_whole_body(request.stream, headers):
+                if request.stream and not reads_whole_body(True, headers):
                     try:
                         parse_content_encoding(coding)  # the stream decodes it, if it can
                     except ContentDecodingError as exc:

@@ -17,7 +17,6 @@ JSON body answered to a stream request up to :data:`JSON_INSTEAD_OF_STREAM_CAP`
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -76,8 +75,6 @@ class Framing:
         return f"Framing(chunked={self.chunked}, length={self.length})"
 
 
-# A character str.strip() removes (the same set: Py_UNICODE_ISSPACE).
-_WHITESPACE = re.compile(r"\s")
 # The two framing header names, as str and as bytes (aiohttp's raw headers), lower-case.
 _FRAMING_NAMES: dict[str | bytes, str] = {
     name: text
@@ -129,15 +126,24 @@ def read_framing(
     in which no name comes twice or holds whitespace: the dict then holds each
     framing header as the scan would find it.
     """
+    names = "" if lowered is None else "".join(lowered)
     if (
-        lowered is not None
+        names
         and type(headers) in (tuple, list)
         and len(lowered) == len(headers)  # type: ignore[arg-type]
-        and not _WHITESPACE.search("\x00".join(lowered))
+        # No whitespace in any name: ASCII, no control character, no space.
+        and names.isascii()
+        and names.isprintable()
+        and " " not in names
     ):
-        length = lowered.get("content-length")
-        coding = lowered.get("transfer-encoding")
-        lengths = [] if length is None else [part.strip(" \t") for part in length.split(",")]
+        length = lowered.get("content-length")  # type: ignore[union-attr]
+        coding = lowered.get("transfer-encoding")  # type: ignore[union-attr]
+        if length is None:
+            lengths = []
+        elif "," in length:
+            lengths = [part.strip(" \t") for part in length.split(",")]
+        else:
+            lengths = [length.strip(" \t")]
         codings = (
             []
             if coding is None

@@ -3,7 +3,7 @@
 A driver of the sans-IO core: ``_request`` builds the request,
 ``_attempts.attempt_flow`` decides everything about its attempts, this module
 executes its commands with one ``requests.Session`` (failures mapped by
-``_sync_stream.MapErrors``); streams are ``_sync_stream``'s. No protocol
+``_sync_stream.mapped``, as MapErrors does); streams are ``_sync_stream``'s. No protocol
 decision lives here.
 """
 
@@ -36,12 +36,12 @@ from edgee._requests_send import Sender
 from edgee._response import parse_completion, parse_json
 from edgee._streaming import StreamState
 from edgee._structured import ParsedResponse, ResponseT, plan_call
-from edgee._sync_stream import MapErrors, Stream
+from edgee._sync_stream import FAILURES, Stream, mapped
 from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
 from edgee._urllib3_internals import is_stale_failure, set_pool_timeout
-from edgee.errors import APIConnectionError, APIError
+from edgee.errors import APIConnectionError, APIError, EdgeeError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -261,31 +261,35 @@ class Edgee(ClientBase):
         flow = attempt_flow(request, observer)
         command = next(flow)
         response: requests.Response | None = None
-        errors = MapErrors(tls=self._pool.tls)
+        tls = self._pool.tls
         while type(command) is not Deliver:
             outcome: _Head | Stale | bytes | APIError | None = None
             try:
-                with errors:
-                    if type(command) is Send:
-                        response = None
-                        sent = command.request
-                        set_pool_timeout(sent.timeout.pool)
-                        response = sender.send(session, sent, verify)
-                        raw = response.raw.headers
-                        outcome = _Head(response.status_code, lower_headers(raw), raw.items())
-                    elif type(command) is ReadBody:
-                        assert response is not None
-                        outcome = read_body(response, command, sent.timeout.read)
-                    elif type(command) is Release:
-                        assert response is not None
-                        response.close()
-                    else:
-                        time.sleep(command.seconds)  # type: ignore[union-attr]
-            except (APIConnectionError, ContentDecodingError) as exc:
+                if type(command) is Send:
+                    response = None
+                    sent = command.request
+                    set_pool_timeout(sent.timeout.pool)
+                    response = sender.send(session, sent, verify)
+                    raw = response.raw.headers
+                    outcome = _Head(response.status_code, lower_headers(raw), raw.items())
+                elif type(command) is ReadBody:
+                    assert response is not None
+                    outcome = read_body(response, command, sent.timeout.read)
+                elif type(command) is Release:
+                    assert response is not None
+                    response.close()
+                else:
+                    time.sleep(command.seconds)  # type: ignore[union-attr]
+            except FAILURES as exc:  # a requests/urllib3/socket failure becomes the SDK's
+                failure = exc if isinstance(exc, EdgeeError) else mapped(exc, None, tls)
+                if failure is not exc:
+                    failure.__cause__ = exc  # as `raise failure from exc` would
+                if not isinstance(failure, (APIConnectionError, ContentDecodingError)):
+                    raise failure from failure.__cause__  # a refused framing: not for the flow
                 if response is not None:
                     response.close()
-                stale = type(command) is Send and is_stale_failure(exc)
-                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
+                stale = type(command) is Send and is_stale_failure(failure)
+                outcome = Stale(failure) if stale else failure  # type: ignore[arg-type]
             command = flow.send(outcome)
         assert response is not None
         return command, response
