@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 from typing import Any
 
 import aiohttp
+import aiohttp.client_proto
 import aiohttp.helpers
 import yarl
 
@@ -43,14 +45,69 @@ CURRENT_USE: contextvars.ContextVar[ConnectionUse | None] = contextvars.ContextV
 )
 
 
+class _ResponseHandler(aiohttp.client_proto.ResponseHandler):
+    """aiohttp's connection protocol with a lazy ``sock_read`` timer.
+
+    aiohttp cancels its read timer and makes a new one (a ``TimerHandle`` pushed
+    on the loop's heap, compared there in Python) on every socket read and at the
+    start of every response: two per small request, more than the rest of the
+    SDK's driver costs. This one keeps at most one timer per connection and moves
+    a deadline instead: a read (or a new response) moves the deadline; the timer,
+    when it fires, times the read out if the deadline has passed and otherwise
+    waits for the new one. The timeout fires when it did (``sock_read`` seconds
+    after the last byte); a dropped timeout leaves the timer to lapse, unless the
+    connection is lost (then it is cancelled, so the protocol is not kept).
+    Uses ``ResponseHandler._reschedule_timeout`` / ``_drop_timeout`` /
+    ``_on_read_timeout`` / ``_read_timeout`` / ``_read_timeout_handle``.
+    """
+
+    _edgee_due: float | None = None  # loop time the read times out at; None: not timed
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._edgee_due = None
+            return
+        loop = self._loop
+        due = self._edgee_due = loop.time() + timeout
+        if self._read_timeout_handle is None:
+            self._read_timeout_handle = loop.call_at(due, self._edgee_expired)
+
+    def _drop_timeout(self) -> None:
+        self._edgee_due = None  # a pending timer finds nothing to do
+
+    def _edgee_expired(self) -> None:
+        self._read_timeout_handle = None
+        due = self._edgee_due
+        if due is None:
+            return
+        if self._loop.time() < due:  # bytes came meanwhile: wait until the moved deadline
+            self._read_timeout_handle = self._loop.call_at(due, self._edgee_expired)
+            return
+        self._edgee_due = None
+        self._on_read_timeout()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        handle = self._read_timeout_handle
+        if handle is not None:
+            handle.cancel()
+            self._read_timeout_handle = None
+        super().connection_lost(exc)
+
+
 class EdgeeConnector(aiohttp.TCPConnector):
     """A ``TCPConnector`` that tells the request being sent (:data:`CURRENT_USE`) whether
-    it got a pooled connection and whether it waited for one.
+    it got a pooled connection and whether it waited for one, and whose connections
+    time reads lazily (:class:`_ResponseHandler`, made through ``BaseConnector._factory``).
 
     aiohttp's tracing says the same, at the cost of a Trace object and about ten
     awaited signals per request (5% of a ``send()``); these two private hooks
     (``_get``, ``_wait_for_available_connection``) cost nothing when not hit.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._factory = functools.partial(_ResponseHandler, loop=self._loop)  # type: ignore[assignment]
 
     def _get(self, *args: Any) -> Any:
         found = super()._get(*args)

@@ -10,16 +10,16 @@ module (nor ``aiohttp``) until an ``AsyncEdgee`` is first used.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, overload
 
 import aiohttp
 
 from edgee import _observe
-from edgee._aiohttp_internals import CURRENT_USE, ConnectionUse
+from edgee._aiohttp_internals import ConnectionUse
 from edgee._aiohttp_pool import Pool
-from edgee._async_stream import AsyncStream, MapErrors, StreamOpener, read_body
+from edgee._aiohttp_send import Sender
+from edgee._async_stream import FAILURES, AsyncStream, MapErrors, StreamOpener, mapped, read_body
 from edgee._attempts import Deliver, ReadBody, Release, Send, Stale, attempt_flow
 from edgee._attempts import Head as _Head
 from edgee._client import ClientBase
@@ -41,7 +41,7 @@ from edgee._structured import CallPlan, ParsedResponse, ResponseT, plan_call
 from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import AsyncToolRunStream, run_steps_async
-from edgee.errors import APIConnectionError, APIError
+from edgee.errors import APIConnectionError, APIError, EdgeeError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -51,15 +51,6 @@ from edgee.models import (
 from edgee.tools import FunctionTool, ToolRunResult
 
 __all__ = ["AsyncEdgee", "AsyncStream", "AsyncToolRunStream"]
-
-
-@functools.lru_cache(maxsize=64)  # one per Timeout value, not one per request
-def _client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
-    # No total deadline here: Timeout.total is the attempt flow's (aiohttp's default
-    # total=300 s would cut every long stream). sock_read is an idle timeout, the
-    # contract's `read`; Timeout.pool bounds only the wait for a free pooled connection
-    # (_aiohttp_internals.EdgeeConnector), so aiohttp's `connect` (wait + connect) is off.
-    return aiohttp.ClientTimeout(total=None, sock_connect=t.connect, sock_read=t.read)
 
 
 class AsyncEdgee(ClientBase):
@@ -96,15 +87,16 @@ class AsyncEdgee(ClientBase):
         )
         self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
         self._pool = Pool(session, self._options.connection_limit, verify)
+        self._sender = Sender(self._pool)
 
     @classmethod
     def _from_options(
-        cls, options: ClientOptions, pool: Pool, obs: _observe.Observability | None
+        cls, options: ClientOptions, source: AsyncEdgee, obs: _observe.Observability | None
     ) -> AsyncEdgee:
         client = cls.__new__(cls)
         client._options = options
         client._observability = obs
-        client._pool = pool
+        client._pool, client._sender = source._pool, source._sender
         return client
 
     def with_options(
@@ -120,7 +112,7 @@ class AsyncEdgee(ClientBase):
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
         observability = _observe.with_hooks(self._observability, hooks)
-        return AsyncEdgee._from_options(options, self._pool, observability)
+        return AsyncEdgee._from_options(options, self, observability)
 
     async def close(self) -> None:
         """Release pooled connections; streams still open end with a :class:`StreamError`."""
@@ -154,7 +146,9 @@ class AsyncEdgee(ClientBase):
         if stream:
             return await self.stream(model, input, **options)
         request = build_chat_request(self._options, model, input, stream=False, **options)
-        return parse_completion(*await self._read(request))
+        answer, _ = await self._send(request)  # not through _read: one coroutine less
+        assert answer.body is not None  # every non-stream 2xx body is read whole
+        return parse_completion(answer.status, answer.headers, answer.body)
 
     async def models(self, provider: str | None = None, **options: Any) -> ModelList:
         """The models the gateway can route to (``GET /v1/models``), optionally of one provider."""
@@ -256,53 +250,44 @@ class AsyncEdgee(ClientBase):
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
         pool = self._pool
         session = pool.get()
-        timeout = _client_timeout(request.timeout)
+        send = self._sender.send
         observer = None
         if self._observability is not None or _observe.global_telemetry is not None:
             observer = _observe.start_call(self._observability, request, is_async=True)
         flow = attempt_flow(request, observer)
         command = next(flow)
         response: aiohttp.ClientResponse | None = None
-        errors = MapErrors(pool=pool, tls=pool.tls)
         while type(command) is not Deliver:
             if observer is not None and observer.pending:
                 await observer.flush()  # what async hooks returned, in order
             outcome: _Head | Stale | bytes | APIError | None = None
-            use = errors.use = ConnectionUse(request.timeout.pool)
-            CURRENT_USE.set(use)
             try:
-                with errors:
-                    if type(command) is Send:
-                        response = None
-                        sent = command.request
-                        proxy, proxy_auth = pool.proxy_for(sent.url)
-                        response = await session.request(
-                            sent.method,
-                            sent.url,
-                            headers=sent.headers,
-                            data=sent.body,
-                            timeout=timeout,
-                            proxy=proxy,
-                            proxy_auth=proxy_auth,
-                            allow_redirects=False,
-                            ssl=pool.ssl or True,
-                            auto_decompress=False,
-                        )
-                        raw = response.raw_headers
-                        outcome = _Head(response.status, decode_raw_headers(raw), raw)
-                    elif type(command) is ReadBody:
-                        assert response is not None
-                        outcome = await read_body(response, command)
-                    elif type(command) is Release:
-                        assert response is not None
-                        response.release()
-                    else:
-                        await asyncio.sleep(command.seconds)  # type: ignore[union-attr]
-            except (APIConnectionError, ContentDecodingError) as exc:
+                if type(command) is Send:
+                    response = None
+                    sent = command.request
+                    use = ConnectionUse(sent.timeout.pool)
+                    response = await send(session, sent, use)
+                    raw = response.raw_headers
+                    outcome = _Head(response.status, decode_raw_headers(raw), raw)
+                elif type(command) is ReadBody:
+                    assert response is not None
+                    read = response.read() if command.plain else read_body(response, command)
+                    outcome = await read
+                elif type(command) is Release:
+                    assert response is not None
+                    response.release()
+                else:
+                    await asyncio.sleep(command.seconds)  # type: ignore[union-attr]
+            except FAILURES as exc:  # an aiohttp/socket failure becomes the SDK's (MapErrors)
+                failure = exc if isinstance(exc, EdgeeError) else mapped(exc, pool, pool.tls, use)
+                if failure is not exc:
+                    failure.__cause__ = exc  # as `raise failure from exc` would
+                if not isinstance(failure, (APIConnectionError, ContentDecodingError)):
+                    raise failure from failure.__cause__  # a closed client, a bad framing
                 if response is not None:
                     response.close()
-                stale = use.reused and type(command) is Send and MapErrors.stale(exc)
-                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
+                stale = type(command) is Send and use.reused and MapErrors.stale(failure)
+                outcome = Stale(failure) if stale else failure  # type: ignore[arg-type]
             command = flow.send(outcome)
         if observer is not None and observer.pending:
             await observer.flush()

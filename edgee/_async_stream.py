@@ -41,9 +41,12 @@ from edgee.models import SendResponse, StreamChunk
 if TYPE_CHECKING:
     from edgee._events import StreamEvent
 
-__all__ = ["AsyncStream", "MapErrors", "StreamOpener", "read_body"]
+__all__ = ["FAILURES", "AsyncStream", "MapErrors", "StreamOpener", "mapped", "read_body"]
 
 _FAILURES = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+#: What the driver catches around a command: the library's failures (mapped with
+#: :func:`mapped`) and the SDK's own errors raised while reading a body.
+FAILURES = (*_FAILURES, EdgeeError)
 
 
 # A reused connection that dies before any answer byte: the keep-alive race.
@@ -85,23 +88,34 @@ class MapErrors:
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
-            if self.pool is not None and self.pool.closed:
-                raise ClientStateError("this AsyncEdgee client is closed") from exc
-            framing = framing_error_from_parser(exc)
-            if framing is not None:
-                raise framing from exc
-            cert = find_certificate_error(exc)
-            if cert is not None:
-                raise certificate_error(cert, self.tls or TLSSettings()) from exc
-            if self.use is not None and self.use.queued:
-                raise APITimeoutError(POOL_TIMEOUT, request_id=self.request_id) from exc
-            # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
-            # test for the timeout first.
-            if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-                message = f"Request timed out: {type(exc).__name__}"
-                raise APITimeoutError(message, request_id=self.request_id) from exc
-            message = f"Connection error: {type(exc).__name__}: {exc}"
-            raise APIConnectionError(message, request_id=self.request_id) from exc
+            raise mapped(exc, self.pool, self.tls, self.use, self.request_id) from exc
+
+
+def mapped(
+    exc: BaseException,
+    pool: Pool | None = None,
+    tls: TLSSettings | None = None,
+    use: ConnectionUse | None = None,
+    request_id: str | None = None,
+) -> EdgeeError:
+    """The SDK error for an aiohttp/socket failure (raise it ``from exc``): see MapErrors."""
+    if pool is not None and pool.closed:
+        return ClientStateError("this AsyncEdgee client is closed")
+    framing = framing_error_from_parser(exc)
+    if framing is not None:
+        return framing
+    cert = find_certificate_error(exc)
+    if cert is not None:
+        return certificate_error(cert, tls or TLSSettings())
+    if use is not None and use.queued:
+        return APITimeoutError(POOL_TIMEOUT, request_id=request_id)
+    # SocketTimeoutError is both a ClientConnectionError and a TimeoutError:
+    # test for the timeout first.
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return APITimeoutError(f"Request timed out: {type(exc).__name__}", request_id=request_id)
+    return APIConnectionError(
+        f"Connection error: {type(exc).__name__}: {exc}", request_id=request_id
+    )
 
 
 class _Watchdog:

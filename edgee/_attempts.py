@@ -25,7 +25,7 @@ clients cannot disagree about them.
 Decided here too (issue 16): a failure on a *reused* pooled connection before
 any byte of the answer (:class:`Stale`, the keep-alive race) is sent again at
 once, uncounted, without a sleep; ambiguous framing
-(:func:`~edgee._framing.check_framing` on :attr:`Head.raw`) is refused; error
+(:func:`~edgee._framing.read_framing` on :attr:`Head.raw`) is refused; error
 bodies are read up to :data:`~edgee._framing.ERROR_BODY_CAP` within
 :data:`~edgee._framing.ERROR_BODY_SECONDS`, a JSON answer to a stream request
 up to the event cap; a certificate failure is never retried; and
@@ -42,13 +42,14 @@ retries scheduled and the answer; the failure that ends a flow is reported by
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator, Iterable
 
 from edgee import _framing
 from edgee._content_coding import ContentDecodingError, parse_content_encoding
 from edgee._error_mapping import error_from_response
-from edgee._framing import check_framing, total_timeout
+from edgee._framing import read_framing, total_timeout
 from edgee._logging import logger
 from edgee._observe import CallObserver, observe_flow
 from edgee._request import PreparedRequest
@@ -92,7 +93,7 @@ class ReadBody:
     :class:`~edgee._content_coding.ContentDecodingError`.
     """
 
-    __slots__ = ("budget", "coding", "deadline", "limit")
+    __slots__ = ("budget", "coding", "deadline", "limit", "plain")
 
     def __init__(
         self,
@@ -106,13 +107,8 @@ class ReadBody:
         self.budget = budget
         self.coding = coding
         self.deadline = deadline
-
-    @property
-    def plain(self) -> bool:
-        """Nothing to decode, cap or time: the driver may read the body in one call."""
-        return (
-            self.limit is None and self.budget is None and self.deadline is None and not self.coding
-        )
+        #: Nothing to decode, cap or time: the driver may read the body in one call.
+        self.plain = limit is None and budget is None and deadline is None and not coding
 
     def sink(self) -> _framing.BodySink:
         """A new sink for this body (raises ContentDecodingError for an unknown coding)."""
@@ -198,8 +194,9 @@ Outcome = Head | Stale | bytes | APIError | None
 _MAX_STALE_RESENDS = 8
 Flow = Generator[Command, Outcome, None]
 
-# A single instance: Release carries nothing.
+# Single instances: Release carries nothing, nor does a plain whole read (never changed).
 _RELEASE = Release()
+_READ_WHOLE = ReadBody()
 
 
 def attempt_flow(request: PreparedRequest, observer: CallObserver | None = None) -> Flow:
@@ -222,7 +219,9 @@ def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
     total = request.timeout.total
     deadline = None if total is None else time.monotonic() + total
     while True:
-        started = time.monotonic()
+        # The clock is read for the deadline and the debug line only (most calls have neither).
+        timed = deadline is not None or logger.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if timed else 0.0
         if deadline is not None and started >= deadline:
             raise total_timeout()
         if observer is not None:
@@ -243,17 +242,22 @@ def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
         error_body = b""
         if isinstance(sent, Head):
             status, headers = sent.status, sent.headers
-            logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d)",
-                request.method,
-                request.url,
-                status,
-                (time.monotonic() - started) * 1000,
-                attempt + 1,
-            )
+            if timed:
+                logger.debug(
+                    "%s %s -> %d in %.1f ms (attempt %d)",
+                    request.method,
+                    request.url,
+                    status,
+                    (time.monotonic() - started) * 1000,
+                    attempt + 1,
+                )
             try:
-                check_framing(
-                    status, sent.raw, method=request.method, request_id=headers.get("x-request-id")
+                read_framing(
+                    status,
+                    sent.raw,
+                    method=request.method,
+                    request_id=headers.get("x-request-id"),
+                    lowered=headers,
                 )
             except _framing.FramingError:
                 yield _RELEASE  # unread: the connection is closed, never pooled
@@ -262,7 +266,7 @@ def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
                 observer.response_received(status, headers)
             coding = headers.get("content-encoding")
             if status < 300:
-                if not reads_whole_body(request.stream, headers):
+                if request.stream and not reads_whole_body(True, headers):
                     try:
                         parse_content_encoding(coding)  # the stream decodes it, if it can
                     except ContentDecodingError as exc:
@@ -277,9 +281,12 @@ def _flow(request: PreparedRequest, observer: CallObserver | None) -> Flow:
                 # A JSON answer to a stream request is capped like one event.
                 cap = _framing.JSON_INSTEAD_OF_STREAM_CAP if request.stream else None
                 # Read inside the flow, so a connection lost mid-body is retried too.
-                body = yield ReadBody(
-                    None if cap is None else cap + 1, coding=coding, deadline=deadline
-                )
+                if cap is None and coding is None and deadline is None:
+                    body = yield _READ_WHOLE  # the usual answer: nothing to decode, cap or time
+                else:
+                    body = yield ReadBody(
+                        None if cap is None else cap + 1, coding=coding, deadline=deadline
+                    )
                 if isinstance(body, bytes):
                     yield _RELEASE
                     if cap is not None and len(body) > cap:

@@ -237,6 +237,12 @@ class ClientOptions:
     # field is left out of the hash (equality still compares it).
     default_headers: Mapping[str, str] = attrs.field(repr=_header_names, hash=False)
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    #: What the request builders derive from these settings (``_request``'s base
+    #: headers), made once per options object: a copy made by ``with_options()`` or a
+    #: setter starts empty. Never compared, hashed or shown.
+    derived: dict[Any, Any] = attrs.field(
+        factory=dict, init=False, eq=False, hash=False, repr=False
+    )
 
     def with_options(
         self,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from edgee._content_coding import decoder_for
 from edgee.errors import APITimeoutError, FramingError
@@ -34,6 +34,7 @@ __all__ = [
     "check_framing",
     "framing_error_from_parser",
     "latin1",
+    "read_framing",
 ]
 
 #: Bytes of an error body (4xx/5xx) kept for the exception; the rest is dropped.
@@ -74,8 +75,19 @@ class Framing:
         return f"Framing(chunked={self.chunked}, length={self.length})"
 
 
-def _no_body(status: int, method: str) -> bool:
-    return method.upper() == "HEAD" or 100 <= status < 200 or status in (204, 304)
+# The two framing header names, as str and as bytes (aiohttp's raw headers), lower-case.
+_FRAMING_NAMES: dict[str | bytes, str] = {
+    name: text
+    for text in ("content-length", "transfer-encoding")
+    for name in (text, text.encode("ascii"))
+}
+
+
+def _may_be_framing(low: str | bytes) -> bool:
+    """Whether a lower-cased name holds a framing name (with something around it)."""
+    if isinstance(low, bytes):
+        return b"content-length" in low or b"transfer-encoding" in low
+    return "content-length" in low or "transfer-encoding" in low
 
 
 def check_framing(
@@ -95,40 +107,115 @@ def check_framing(
     (a comma list counts as several), and a value that is not ASCII digits
     (negative, signed, ``1_0``, empty).
     """
+    chunked, length = read_framing(status, headers, method=method, request_id=request_id)
+    return Framing(chunked=chunked, length=length)
+
+
+def read_framing(
+    status: int,
+    headers: Iterable[tuple[str | bytes, str | bytes]],
+    *,
+    method: str = "POST",
+    request_id: str | None = None,
+    lowered: Mapping[str, str] | None = None,
+) -> tuple[bool, int | None]:
+    """:func:`check_framing` as ``(chunked, length)``, for the attempt flow (no object made).
+
+    ``lowered``, the same headers as a dict with lower-case latin-1 names (a
+    :class:`~edgee._attempts.Head`'s), spares the scan of a tuple or list of them
+    in which no name comes twice or holds whitespace: the dict then holds each
+    framing header as the scan would find it.
+    """
+    names = "" if lowered is None else "".join(lowered)
+    if (
+        names
+        and type(headers) in (tuple, list)
+        and len(lowered) == len(headers)  # type: ignore[arg-type]
+        # No whitespace in any name: ASCII, no control character, no space.
+        and names.isascii()
+        and names.isprintable()
+        and " " not in names
+    ):
+        length = lowered.get("content-length")  # type: ignore[union-attr]
+        coding = lowered.get("transfer-encoding")  # type: ignore[union-attr]
+        if length is None:
+            lengths = []
+        elif "," in length:
+            lengths = [part.strip(" \t") for part in length.split(",")]
+        else:
+            lengths = [length.strip(" \t")]
+        codings = (
+            []
+            if coding is None
+            else [c.strip(" \t").lower() for c in coding.split(",") if c.strip(" \t")]
+        )
+    else:
+        lengths, codings = _scan(headers)
+
+    no_body = status in (204, 304) or 100 <= status < 200 or method.upper() == "HEAD"
+    if no_body:
+        return False, 0
+    if codings and lengths:
+        raise _refused(status, request_id, "both Content-Length and Transfer-Encoding")
+    if codings:
+        if codings[-1] != "chunked" or codings.count("chunked") > 1:
+            why = f"Transfer-Encoding {', '.join(codings)!r} does not end in one chunked"
+            raise _refused(status, request_id, why)
+        return True, None
+    if not lengths:
+        return False, None
+    if len(lengths) == 1:
+        value = lengths[0]
+        if value and value.isascii() and value.isdigit():
+            return False, int(value)
+    for value in lengths:
+        if not value or not (value.isascii() and value.isdigit()):
+            raise _refused(status, request_id, f"Content-Length {value!r} is not a number")
+    if len(lengths) > 1 and len({int(v) for v in lengths}) > 1:
+        why = f"conflicting Content-Length values {', '.join(lengths)}"
+        raise _refused(status, request_id, why)
+    return False, int(lengths[0])
+
+
+def _scan(
+    headers: Iterable[tuple[str | bytes, str | bytes]],
+) -> tuple[list[str], list[str]]:
+    """The ``Content-Length`` and ``Transfer-Encoding`` members of a raw header list."""
     lengths: list[str] = []
     codings: list[str] = []
     for raw_name, raw_value in headers:
-        name = latin1(raw_name).strip().lower()
-        value = latin1(raw_value)
-        if name == "content-length":
-            lengths.extend(part.strip(" \t") for part in value.split(","))
-        elif name == "transfer-encoding":
+        # Most names are neither and are skipped undecoded: shorter than both, or not
+        # either one. One that is only once its surrounding whitespace is stripped is
+        # longer than the name, and holds it.
+        size = len(raw_name)
+        if size < 14:
+            continue
+        low = raw_name.lower()
+        kind = _FRAMING_NAMES.get(low)
+        if kind is None:
+            if size == 14 or not _may_be_framing(low):
+                continue
+            kind = _FRAMING_NAMES.get(latin1(raw_name).strip().lower())
+            if kind is None:
+                continue
+        value = raw_value.decode("latin-1") if type(raw_value) is bytes else latin1(raw_value)
+        if kind == "content-length":
+            if "," in value:
+                lengths.extend(part.strip(" \t") for part in value.split(","))
+            else:
+                lengths.append(value.strip(" \t"))
+        else:
             codings.extend(c.strip(" \t").lower() for c in value.split(",") if c.strip(" \t"))
+    return lengths, codings
 
-    def refuse(why: str) -> FramingError:
-        return FramingError(
-            f"the server's response {status} has ambiguous framing ({why}); refused, and its "
-            "connection closed, as a proxy in between may read it differently",
-            status_code=status,
-            request_id=request_id,
-        )
 
-    if _no_body(status, method):
-        return Framing(chunked=False, length=0)
-    if codings and lengths:
-        raise refuse("both Content-Length and Transfer-Encoding")
-    if codings:
-        if codings[-1] != "chunked" or codings.count("chunked") > 1:
-            raise refuse(f"Transfer-Encoding {', '.join(codings)!r} does not end in one chunked")
-        return Framing(chunked=True, length=None)
-    if not lengths:
-        return Framing(chunked=False, length=None)
-    for value in lengths:
-        if not value or not (value.isascii() and value.isdigit()):
-            raise refuse(f"Content-Length {value!r} is not a number")
-    if len({int(v) for v in lengths}) > 1:
-        raise refuse(f"conflicting Content-Length values {', '.join(lengths)}")
-    return Framing(chunked=False, length=int(lengths[0]))
+def _refused(status: int, request_id: str | None, why: str) -> FramingError:
+    return FramingError(
+        f"the server's response {status} has ambiguous framing ({why}); refused, and its "
+        "connection closed, as a proxy in between may read it differently",
+        status_code=status,
+        request_id=request_id,
+    )
 
 
 class BoundedBody:

@@ -16,8 +16,8 @@ completions) and as the ``X-Edgee-Debug`` header where it has not
 
 from __future__ import annotations
 
-import functools
 import json
+import json.encoder
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -151,12 +151,18 @@ class PreparedRequest:
 
 def _json_bytes(body: Mapping[str, Any]) -> bytes:
     try:
-        text = _ENCODER.encode(body)
+        if _ITERENCODE is None:  # no C accelerator (PyPy)
+            return _ENCODER.encode(body).encode()
+        return "".join(_ITERENCODE(body, 0)).encode()
     except ValueError as exc:  # NaN/Infinity: not JSON
         raise ValueError(f"request body is not valid JSON: {exc}") from None
     except TypeError as exc:
         raise TypeError(f"request body is not JSON-serialisable: {exc}") from None
-    return text.encode()
+    except RecursionError:
+        # Without circular-reference markers (see _ITERENCODE) a cycle recurses until here.
+        raise ValueError(
+            "request body is not valid JSON: it refers to itself, or is nested too deeply"
+        ) from None
 
 
 def build_request(
@@ -176,25 +182,26 @@ def build_request(
     a name that is not a token, a framing header, a value outside visible
     ASCII/space/tab) and win over every other header.
     """
-    headers = dict(_base_headers(options, stream, body is not None))
+    has_body = body is not None
+    base = options.derived.get((stream, has_body))
+    if base is None:
+        base = options.derived[(stream, has_body)] = _base_headers(options, stream, has_body)
+    headers = dict(base)  # each request its own dict: a caller may change it
     if extra_headers:
         headers = merge_headers(headers, check_headers(extra_headers, "extra_headers"))
     return PreparedRequest(
-        method=method,
-        url=options.base_url + path,
-        headers=headers,
-        body=None if body is None else _json_bytes(body),
-        stream=stream,
-        timeout=options.timeout if timeout is None else Timeout.coerce(timeout),
-        max_retries=options.max_retries if max_retries is None else check_max_retries(max_retries),
+        method,
+        options.base_url + path,
+        headers,
+        None if body is None else _json_bytes(body),
+        stream,
+        options.timeout if timeout is None else Timeout.coerce(timeout),
+        options.max_retries if max_retries is None else check_max_retries(max_retries),
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _base_headers(
-    options: ClientOptions, stream: bool, has_body: bool
-) -> tuple[tuple[str, str], ...]:
-    """The headers every request of these settings carries (built once, not per call)."""
+def _base_headers(options: ClientOptions, stream: bool, has_body: bool) -> dict[str, str]:
+    """The headers every request of these settings carries (built once per options object)."""
     headers = {
         "Authorization": f"Bearer {options.api_key}",
         "User-Agent": USER_AGENT,
@@ -204,7 +211,7 @@ def _base_headers(
         headers["Content-Type"] = "application/json"
     # Header names are case-insensitive: "user-agent" replaces User-Agent rather
     # than adding a second header (aiohttp would send both).
-    return tuple(merge_headers(headers, options.default_headers).items())
+    return merge_headers(headers, options.default_headers)
 
 
 def build_chat_request(
@@ -222,6 +229,16 @@ def build_chat_request(
     input dict first merged under the keyword ones); ``None`` options are not
     sent; ``extra_body`` is merged last.
     """
+    if not kwargs and type(input) is str:
+        # The commonest call, send(model, "text"), built directly: what the steps below
+        # build for it (tests/core/test_request.py compares the two).
+        body: dict[str, Any] = {
+            "model": _check_model(model),
+            "messages": [{"role": "user", "content": input}],
+        }
+        if stream:
+            body["stream"] = True
+        return build_request(options, "POST", CHAT_PATH, body, stream=stream)
     _check_options(kwargs, OPTION_NAMES)
     debug = _check_debug(kwargs.get("debug"))
     if debug is not None:
@@ -666,4 +683,15 @@ def _model_to_json(obj: Any) -> Any:
 # One encoder for every body: json.dumps with options builds a new one per call.
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_model_to_json
+)
+# Its C function, made once (JSONEncoder.encode makes one per call). Without the
+# circular-reference markers, which one shared function cannot keep: encodings run at
+# once in several threads would see each other's objects as cycles.
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ITERENCODE: Any = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(
+        None, _model_to_json, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
 )

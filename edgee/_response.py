@@ -11,8 +11,8 @@ from __future__ import annotations
 import codecs
 import json
 import urllib.parse
-from collections.abc import Mapping
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -54,6 +54,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 T = TypeVar("T")
 
+# converter.get_structure_hook(cls) per class: what converter.structure() looks up per call.
+_HOOKS: dict[type[Any], Callable[[Any, Any], Any]] = {}
+
 
 def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendResponse:
     """Give a response its HTTP headers, outside its wire fields (never in ``to_dict()``)."""
@@ -63,6 +66,10 @@ def attach_headers(response: SendResponse, headers: Mapping[str, str]) -> SendRe
 
 def _loads(body: bytes) -> object:
     try:
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            # What json.loads(bytes) does for a body it detects as UTF-8 (a "{" then not
+            # NUL: not UTF-16/32, no BOM), without the detection.
+            return json.loads(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except UnicodeDecodeError:
         # Invalid UTF-8 inside the JSON: U+FFFD, as the event-stream decoder does.
@@ -94,8 +101,11 @@ def parse_json(status: int, headers: Mapping[str, str], body: bytes, cls: type[T
         fields = {a.name for a in getattr(cls, "__attrs_attrs__", ())} - {"_extra", "error"}
         if isinstance(payload, dict) and not fields & payload.keys():
             raise error_from_response(status, headers, body)
+    hook = _HOOKS.get(cls)
+    if hook is None:
+        hook = _HOOKS[cls] = converter.get_structure_hook(cls)
     try:
-        result: T = converter.structure(payload, cls)
+        result: T = hook(payload, cls)
     except Exception as exc:  # cattrs raises several types, some grouping others
         raise APIResponseValidationError(
             f"the gateway's response is not {what}: {exc}",

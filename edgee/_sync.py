@@ -3,7 +3,7 @@
 A driver of the sans-IO core: ``_request`` builds the request,
 ``_attempts.attempt_flow`` decides everything about its attempts, this module
 executes its commands with one ``requests.Session`` (failures mapped by
-``_sync_stream.MapErrors``); streams are ``_sync_stream``'s. No protocol
+``_sync_stream.mapped``, as MapErrors does); streams are ``_sync_stream``'s. No protocol
 decision lives here.
 """
 
@@ -32,15 +32,16 @@ from edgee._request import (
     build_models_request,
 )
 from edgee._requests_pool import SyncPool, read_body
+from edgee._requests_send import Sender
 from edgee._response import parse_completion, parse_json
 from edgee._streaming import StreamState
 from edgee._structured import ParsedResponse, ResponseT, plan_call
-from edgee._sync_stream import MapErrors, Stream
+from edgee._sync_stream import FAILURES, Stream, mapped
 from edgee._tls import VerifyOption
 from edgee._tool_loop import ToolLoop
 from edgee._tool_runs import ToolRunStream, run_steps
 from edgee._urllib3_internals import is_stale_failure, set_pool_timeout
-from edgee.errors import APIConnectionError, APIError
+from edgee.errors import APIConnectionError, APIError, EdgeeError
 from edgee.models import (
     CompressResponse,
     CountTokensResponse,
@@ -91,15 +92,17 @@ class Edgee(ClientBase):
         )
         self._observability = _observe.resolve_observability(hooks, tracer_provider, meter_provider)
         self._pool = SyncPool(session, self._options.connection_limit, verify)
+        self._sender = Sender(direct=self._pool.owned)
 
     @classmethod
     def _from_options(
-        cls, options: ClientOptions, pool: SyncPool, obs: _observe.Observability | None
+        cls, options: ClientOptions, source: Edgee, obs: _observe.Observability | None
     ) -> Edgee:
         client = cls.__new__(cls)
         client._options = options
         client._observability = obs
-        client._pool = pool
+        client._pool = source._pool
+        client._sender = source._sender
         return client
 
     def with_options(
@@ -115,7 +118,7 @@ class Edgee(ClientBase):
             timeout=timeout, max_retries=max_retries, default_headers=default_headers
         )
         observability = _observe.with_hooks(self._observability, hooks)
-        return Edgee._from_options(options, self._pool, observability)
+        return Edgee._from_options(options, self, observability)
 
     def close(self) -> None:
         """Release pooled connections (only of a session this client created)."""
@@ -251,46 +254,42 @@ class Edgee(ClientBase):
         """The driver of ``_attempts.attempt_flow``: runs its commands, returns its answer."""
         session = self._pool.get()
         verify = self._pool.verify
+        sender = self._sender
         observer = None
         if self._observability is not None or _observe.global_telemetry is not None:
             observer = _observe.start_call(self._observability, request)
         flow = attempt_flow(request, observer)
         command = next(flow)
         response: requests.Response | None = None
-        errors = MapErrors(tls=self._pool.tls)
+        tls = self._pool.tls
         while type(command) is not Deliver:
             outcome: _Head | Stale | bytes | APIError | None = None
             try:
-                with errors:
-                    if type(command) is Send:
-                        response = None
-                        sent = command.request
-                        set_pool_timeout(sent.timeout.pool)
-                        response = session.request(
-                            sent.method,
-                            sent.url,
-                            headers=sent.headers,
-                            data=sent.body,
-                            stream=True,
-                            timeout=(sent.timeout.connect, sent.timeout.read),
-                            allow_redirects=False,
-                            verify=verify,
-                        )
-                        raw = response.raw.headers
-                        outcome = _Head(response.status_code, lower_headers(raw), raw.items())
-                    elif type(command) is ReadBody:
-                        assert response is not None
-                        outcome = read_body(response, command, sent.timeout.read)
-                    elif type(command) is Release:
-                        assert response is not None
-                        response.close()
-                    else:
-                        time.sleep(command.seconds)  # type: ignore[union-attr]
-            except (APIConnectionError, ContentDecodingError) as exc:
+                if type(command) is Send:
+                    response = None
+                    sent = command.request
+                    set_pool_timeout(sent.timeout.pool)
+                    response = sender.send(session, sent, verify)
+                    raw = response.raw.headers
+                    outcome = _Head(response.status_code, lower_headers(raw), raw.items())
+                elif type(command) is ReadBody:
+                    assert response is not None
+                    outcome = read_body(response, command, sent.timeout.read)
+                elif type(command) is Release:
+                    assert response is not None
+                    response.close()
+                else:
+                    time.sleep(command.seconds)  # type: ignore[union-attr]
+            except FAILURES as exc:  # a requests/urllib3/socket failure becomes the SDK's
+                failure = exc if isinstance(exc, EdgeeError) else mapped(exc, None, tls)
+                if failure is not exc:
+                    failure.__cause__ = exc  # as `raise failure from exc` would
+                if not isinstance(failure, (APIConnectionError, ContentDecodingError)):
+                    raise failure from failure.__cause__  # a refused framing: not for the flow
                 if response is not None:
                     response.close()
-                stale = type(command) is Send and is_stale_failure(exc)
-                outcome = Stale(exc) if stale else exc  # type: ignore[arg-type]
+                stale = type(command) is Send and is_stale_failure(failure)
+                outcome = Stale(failure) if stale else failure  # type: ignore[arg-type]
             command = flow.send(outcome)
         assert response is not None
         return command, response

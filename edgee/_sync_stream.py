@@ -34,9 +34,12 @@ from edgee.models import SendResponse, StreamChunk
 if TYPE_CHECKING:
     from edgee._events import StreamEvent
 
-__all__ = ["MapErrors", "Stream"]
+__all__ = ["FAILURES", "MapErrors", "Stream", "mapped"]
 
 _FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+#: What the driver catches around a command: the library's failures (mapped with
+#: :func:`mapped`) and the SDK's own errors raised while reading a body.
+FAILURES = (*_FAILURES, EdgeeError)
 
 
 class MapErrors:
@@ -57,10 +60,12 @@ class MapErrors:
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         if isinstance(exc, _FAILURES) and not isinstance(exc, EdgeeError):
-            raise _mapped(exc, self.request_id, self.tls) from exc
+            raise mapped(exc, self.request_id, self.tls) from exc
 
 
-def _mapped(exc: BaseException, request_id: str | None, tls: TLSSettings | None = None) -> APIError:
+def mapped(
+    exc: BaseException, request_id: str | None = None, tls: TLSSettings | None = None
+) -> APIError:
     """The SDK error for a requests/urllib3/socket failure (raise it ``from exc``)."""
     framing = framing_error_from_parser(exc)
     if framing is not None:
@@ -120,7 +125,7 @@ class _Body:
             try:
                 data = read1(READ_SIZE)  # the socket's read timeout is the idle timeout
             except _FAILURES as exc:
-                raise _mapped(exc, self.errors.request_id) from exc
+                raise mapped(exc, self.errors.request_id) from exc
             if not data:
                 message = "Connection error: the connection closed inside the chunked body"
                 lost = http.client.IncompleteRead(b"")

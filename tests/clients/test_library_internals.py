@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from typing import Any
 
 import aiohttp
 import aiohttp.base_protocol
+import aiohttp.client_proto
 import aiohttp.helpers
 import pytest
 import requests
@@ -209,3 +211,59 @@ def test_aiohttp_response_handler_read_timeout_can_be_taken_over() -> None:
                 return taken, left
 
     assert asyncio.run(run()) == (7.5, None)
+
+
+def test_aiohttp_response_handler_keeps_the_timer_parts_edgee_makes_lazy() -> None:
+    # _aiohttp_internals._ResponseHandler overrides these to keep one read timer per
+    # connection; EdgeeConnector installs it through BaseConnector._factory.
+    handler = aiohttp.client_proto.ResponseHandler
+    for name in ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout", "start_timeout"):
+        assert callable(getattr(handler, name, None)), (
+            f"aiohttp ResponseHandler.{name} is gone: update _aiohttp_internals._ResponseHandler"
+        )
+
+    async def made() -> Any:
+        connector = _aiohttp_internals.EdgeeConnector()
+        try:
+            factory = getattr(aiohttp.TCPConnector(), "_factory", None)
+            assert callable(factory), "BaseConnector._factory is gone: update EdgeeConnector"
+            protocol = connector._factory()
+            for attribute in ("_read_timeout", "_read_timeout_handle", "_loop"):
+                assert hasattr(protocol, attribute), (
+                    f"ResponseHandler.{attribute} is gone: update _aiohttp_internals"
+                )
+            return protocol
+        finally:
+            await connector.close()
+
+    assert isinstance(asyncio.run(made()), _aiohttp_internals._ResponseHandler)
+
+
+def test_a_pooled_connection_keeps_one_read_timer_across_requests() -> None:
+    # aiohttp made two timers per request (one when the request is sent, one per read);
+    # the lazy handler makes one while the connection is reused.
+    async def run() -> int:
+        loop = asyncio.get_running_loop()
+        timers: list[object] = []
+        call_at = loop.call_at
+
+        def counting(when: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(
+                getattr(callback, "__self__", None), aiohttp.client_proto.ResponseHandler
+            ):
+                timers.append(callback)
+            return call_at(when, callback, *args, **kwargs)
+
+        loop.call_at = counting  # type: ignore[method-assign]
+        with FakeGateway() as gw:
+            connector = _aiohttp_internals.EdgeeConnector()
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=30)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                for _ in range(5):
+                    url = gw.url + "/v1/chat/completions"
+                    async with session.post(url, json=_CHAT, headers=_auth(gw)) as response:
+                        assert (await response.read()).startswith(b"{")
+                        assert response.status == 200
+        return len(timers)
+
+    assert asyncio.run(run()) == 1

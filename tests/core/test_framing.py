@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgee._framing import (
     ERROR_BODY_CAP,
@@ -13,6 +16,7 @@ from edgee._framing import (
     FramingError,
     check_framing,
     latin1,
+    read_framing,
 )
 from edgee.errors import EdgeeError
 
@@ -111,3 +115,80 @@ def test_parser_refusals_read_as_framing_errors() -> None:
     other = aiohttp.http_exceptions.BadHttpMessage("Invalid method encountered")
     assert framing_error_from_parser(other) is None
     assert framing_error_from_parser(OSError("Content-Length")) is None
+
+
+def _reference_framing(headers: list[tuple[Any, Any]]) -> tuple[list[str], list[str]]:
+    """What check_framing reads from a header list, the obvious way: every name decoded."""
+    lengths: list[str] = []
+    codings: list[str] = []
+    for raw_name, raw_value in headers:
+        name = latin1(raw_name).strip().lower()
+        value = latin1(raw_value)
+        if name == "content-length":
+            lengths.extend(part.strip(" \t") for part in value.split(","))
+        elif name == "transfer-encoding":
+            codings.extend(c.strip(" \t").lower() for c in value.split(",") if c.strip(" \t"))
+    return lengths, codings
+
+
+def _outcome(headers: list[tuple[Any, Any]]) -> tuple[Any, ...]:
+    try:
+        framing = check_framing(200, headers)
+    except FramingError as exc:
+        return ("refused", str(exc))
+    return (framing.chunked, framing.length)
+
+
+_names = st.sampled_from(
+    [
+        "Content-Length",
+        "content-length",
+        "CONTENT-LENGTH",
+        " Content-Length",
+        "Content-Length\t",
+        "\xa0content-length",
+        "Transfer-Encoding",
+        "transfer-encoding ",
+        "x-content-length",
+        "Content-Type",
+        "x-edgee-provider",
+        "Content-Encoding",
+        "Transfer-Encodings",
+    ]
+)
+_values = st.sampled_from(["10", "10, 10", "11", "chunked", "gzip, chunked", "", "x", " 10 "])
+
+
+@given(st.lists(st.tuples(_names, _values), max_size=5), st.booleans())
+def test_the_fast_name_scan_reads_what_the_reference_reads(
+    pairs: list[tuple[str, str]], as_bytes: bool
+) -> None:
+    headers: list[tuple[Any, Any]] = (
+        [(n.encode("latin-1"), v.encode("latin-1")) for n, v in pairs] if as_bytes else pairs
+    )
+    lengths, codings = _reference_framing(headers)
+    # The reference's verdict, through the function's own rules on what it read.
+    rebuilt: list[tuple[str, str]] = [("Content-Length", ", ".join(lengths))] if lengths else []
+    if codings:
+        rebuilt.append(("Transfer-Encoding", ", ".join(codings)))
+    assert _outcome(headers) == _outcome(rebuilt)
+
+
+@given(st.lists(st.tuples(_names, _values), max_size=5), st.booleans(), st.integers(100, 599))
+def test_the_dict_shortcut_reads_what_the_scan_reads(
+    pairs: list[tuple[str, str]], as_bytes: bool, status: int
+) -> None:
+    # read_framing(lowered=the Head's dict) skips the scan when no name repeats or holds
+    # whitespace; the verdict must be the scan's either way.
+    headers: list[tuple[Any, Any]] = (
+        [(n.encode("latin-1"), v.encode("latin-1")) for n, v in pairs] if as_bytes else pairs
+    )
+    lowered = {latin1(n).lower(): latin1(v) for n, v in headers}
+
+    def verdict(**kwargs: Any) -> Any:
+        try:
+            return read_framing(status, tuple(headers), **kwargs)
+        except FramingError as exc:
+            return str(exc)
+
+    assert verdict(lowered=lowered) == verdict()

@@ -22,6 +22,8 @@ LIBRARY_SIDE = {
     *TRANSPORTS,
     "_aiohttp_pool.py",
     "_requests_pool.py",
+    "_requests_send.py",
+    "_aiohttp_send.py",
     "_urllib3_internals.py",
     "_aiohttp_internals.py",
 }
@@ -77,7 +79,8 @@ def test_the_core_imports_no_http_library() -> None:
 
 
 def test_private_library_parts_are_used_in_their_one_module() -> None:
-    for name in [*TRANSPORTS, "_aiohttp_pool.py", "_requests_pool.py"]:
+    helpers = ["_aiohttp_pool.py", "_requests_pool.py", "_requests_send.py", "_aiohttp_send.py"]
+    for name in [*TRANSPORTS, *helpers]:
         text = (PACKAGE / name).read_text(encoding="utf-8")
         for private in ("_read_nowait", ".poolmanager", "proxy_manager", "get_env_proxy_for_url"):
             assert private not in text, f"{name} uses {private}: keep it in *_internals.py"

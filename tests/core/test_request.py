@@ -953,3 +953,55 @@ def test_any_string_input_round_trips(text: str) -> None:
         "messages": [{"role": "user", "content": text}],
         "stream": True,
     }
+
+
+# --- the shortcuts of the hot path ------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=40),
+    model=st.one_of(st.text(max_size=12), st.none(), st.integers()),
+    stream=st.booleans(),
+    default_headers=st.sampled_from([{}, {"X-Team": "a"}, {"user-agent": "mine/1"}]),
+)
+def test_a_plain_text_call_builds_what_the_general_path_builds(
+    text: str, model: Any, stream: bool, default_headers: dict[str, str]
+) -> None:
+    # send(model, "text") takes a shortcut; any keyword option (timeout=None here, the
+    # default) takes the general path. Same request, or the same error.
+    opts = options(default_headers=default_headers)
+
+    def outcome(**kwargs: Any) -> Any:
+        try:
+            return build_chat_request(opts, model, text, stream=stream, **kwargs)
+        except (TypeError, ValueError) as exc:
+            return (type(exc), str(exc))
+
+    assert outcome() == outcome(timeout=None)
+
+
+def test_base_headers_are_per_options_and_each_request_gets_its_own_dict() -> None:
+    first = build()
+    first.headers["X-Changed"] = "by the caller"
+    assert "X-Changed" not in build().headers
+    assert build().headers is not build().headers
+    copy = OPTIONS.with_options(default_headers={"X-Copy": "1"})
+    assert build(opts=copy).headers["X-Copy"] == "1"
+    assert "X-Copy" not in build().headers  # the copy's cache is its own
+    rekeyed = OPTIONS.with_api_key("sk-another-0123")
+    assert build(opts=rekeyed).headers["Authorization"] == "Bearer sk-another-0123"
+    assert build().headers["Authorization"] == f"Bearer {KEY}"
+    assert build(stream=True).headers["Accept"] == "text/event-stream"
+    assert build_request(OPTIONS, "GET", "/v1/models").headers == {
+        k: v for k, v in base_headers().items() if k != "Content-Type"
+    }
+
+
+def test_a_body_that_refers_to_itself_is_a_clear_error() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="refers to itself"):
+        build(extra_body={"loop": loop})
+    # The encoder is still fine afterwards.
+    assert build().body == HELLO
