@@ -70,7 +70,11 @@ class _ResponseHandler(aiohttp.client_proto.ResponseHandler):
             return
         loop = self._loop
         due = self._edgee_due = loop.time() + timeout
-        if self._read_timeout_handle is None:
+        handle = self._read_timeout_handle
+        # A pending timer due later (the last response had a longer timeout) is replaced.
+        if handle is None or handle.when() > due:
+            if handle is not None:
+                handle.cancel()
             self._read_timeout_handle = loop.call_at(due, self._edgee_expired)
 
     def _drop_timeout(self) -> None:
