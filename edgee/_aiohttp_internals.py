@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import inspect
 from typing import Any
 
 import aiohttp
@@ -113,12 +112,10 @@ class EdgeeConnector(aiohttp.TCPConnector):
         super().__init__(*args, **kwargs)
         self._factory = functools.partial(_ResponseHandler, loop=self._loop)  # type: ignore[assignment]
 
-    def _get(self, *args: Any) -> Any:
-        found = super()._get(*args)
-        if inspect.isawaitable(found):  # aiohttp >= 3.10: a coroutine
-            return _marked(found)
-        _mark_reused(found)
-        return found
+    async def _get(self, *args: Any) -> Any:  # a coroutine since aiohttp 3.10
+        conn = await super()._get(*args)
+        _mark_reused(conn)
+        return conn
 
     async def _wait_for_available_connection(self, *args: Any) -> None:
         use = CURRENT_USE.get()
@@ -130,12 +127,6 @@ class EdgeeConnector(aiohttp.TCPConnector):
         # wait and the connecting together, cutting slow connects at Timeout.pool.
         await asyncio.wait_for(super()._wait_for_available_connection(*args), use.pool_timeout)
         use.queued = False
-
-
-async def _marked(found: Any) -> Any:
-    conn = await found
-    _mark_reused(conn)
-    return conn
 
 
 def _mark_reused(conn: Any) -> None:
