@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import inspect
 from typing import Any
 
 import aiohttp
@@ -70,7 +69,11 @@ class _ResponseHandler(aiohttp.client_proto.ResponseHandler):
             return
         loop = self._loop
         due = self._edgee_due = loop.time() + timeout
-        if self._read_timeout_handle is None:
+        handle = self._read_timeout_handle
+        # A pending timer due later (the last response had a longer timeout) is replaced.
+        if handle is None or handle.when() > due:
+            if handle is not None:
+                handle.cancel()
             self._read_timeout_handle = loop.call_at(due, self._edgee_expired)
 
     def _drop_timeout(self) -> None:
@@ -109,12 +112,10 @@ class EdgeeConnector(aiohttp.TCPConnector):
         super().__init__(*args, **kwargs)
         self._factory = functools.partial(_ResponseHandler, loop=self._loop)  # type: ignore[assignment]
 
-    def _get(self, *args: Any) -> Any:
-        found = super()._get(*args)
-        if inspect.isawaitable(found):  # aiohttp >= 3.10: a coroutine
-            return _marked(found)
-        _mark_reused(found)
-        return found
+    async def _get(self, *args: Any) -> Any:  # a coroutine since aiohttp 3.10
+        conn = await super()._get(*args)
+        _mark_reused(conn)
+        return conn
 
     async def _wait_for_available_connection(self, *args: Any) -> None:
         use = CURRENT_USE.get()
@@ -126,12 +127,6 @@ class EdgeeConnector(aiohttp.TCPConnector):
         # wait and the connecting together, cutting slow connects at Timeout.pool.
         await asyncio.wait_for(super()._wait_for_available_connection(*args), use.pool_timeout)
         use.queued = False
-
-
-async def _marked(found: Any) -> Any:
-    conn = await found
-    _mark_reused(conn)
-    return conn
 
 
 def _mark_reused(conn: Any) -> None:

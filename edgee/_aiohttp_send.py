@@ -39,13 +39,16 @@ def client_timeout(t: Timeout) -> aiohttp.ClientTimeout:
 
 
 class _Route:
-    __slots__ = ("proxy", "proxy_auth", "timeout", "timeouts")
+    __slots__ = ("proxy", "proxy_auth", "timeouts")
 
     def __init__(self, proxy: Any, proxy_auth: Any) -> None:
         self.proxy = proxy
         self.proxy_auth = proxy_auth
-        self.timeout: Timeout | None = None  # the Timeout `timeouts` was made for
-        self.timeouts = aiohttp.ClientTimeout(total=None)
+        # The last Timeout seen and aiohttp's for it, as one tuple (as in _requests_send).
+        self.timeouts: tuple[Timeout | None, aiohttp.ClientTimeout] = (
+            None,
+            aiohttp.ClientTimeout(total=None),
+        )
 
 
 class Sender:
@@ -72,9 +75,10 @@ class Sender:
                 self._routes.clear()
             self._routes[request.url] = route
         timeout = request.timeout
-        if timeout is not route.timeout:
-            route.timeouts = client_timeout(timeout)
-            route.timeout = timeout
+        known, timeouts = route.timeouts
+        if known is not timeout:
+            timeouts = client_timeout(timeout)
+            route.timeouts = (timeout, timeouts)
         CURRENT_USE.set(use)
         if route.proxy is None:  # the usual case: fewer keywords to pass through aiohttp
             return session.request(
@@ -82,7 +86,7 @@ class Sender:
                 request.url,
                 headers=request.headers,
                 data=request.body,
-                timeout=route.timeouts,
+                timeout=timeouts,
                 allow_redirects=False,
                 ssl=self._pool.ssl or True,
                 auto_decompress=False,
@@ -92,7 +96,7 @@ class Sender:
             request.url,
             headers=request.headers,
             data=request.body,
-            timeout=route.timeouts,
+            timeout=timeouts,
             proxy=route.proxy,
             proxy_auth=route.proxy_auth,
             allow_redirects=False,

@@ -470,6 +470,10 @@ def _normalize_input(input: Any) -> dict[str, Any]:
     if isinstance(input, str):
         fields["messages"] = [{"role": "user", "content": input}]
         return fields
+    if type(input) is list:
+        # The history form: what {"messages": input} gives below, without the lookups.
+        fields["messages"] = _normalize_messages(input)
+        return fields
     if isinstance(input, (Message, ResponseMessage)):
         raise TypeError(
             f"input must be a str, a list of messages, an InputObject or a dict, "
@@ -594,7 +598,9 @@ def _message_dict(m: Any, i: int) -> dict[str, Any]:
 
 
 def _normalize_messages(messages: Any) -> list[dict[str, Any]]:
-    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+    if type(messages) is not list and (
+        isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence)
+    ):
         raise TypeError("messages must be a list of Message objects or dicts")
     if not messages:
         raise ValueError("messages must not be empty")

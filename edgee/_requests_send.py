@@ -50,7 +50,7 @@ _MAX_ROUTES = 64
 class _Route:
     """What one URL needs on one session: the adapter, the prepared URL, the proxies."""
 
-    __slots__ = ("adapter", "proxies", "session", "timeout", "timeouts", "url")
+    __slots__ = ("adapter", "proxies", "session", "timeouts", "url")
 
     def __init__(self, session: requests.Session, url: str, proxies: dict[str, str]) -> None:
         self.session = session
@@ -59,16 +59,17 @@ class _Route:
         prepared.prepare_url(url, None)  # IDNA, quoting: what Session.request does to it
         self.url: str = prepared.url  # type: ignore[assignment]
         self.proxies = proxies
-        # urllib3's timeout for the last Timeout seen (a client's requests share one).
-        self.timeout: Timeout | None = None
-        self.timeouts = urllib3.Timeout()
+        # The last Timeout seen and urllib3's for it (a client's requests share one), as
+        # one tuple: threads sending with other Timeouts replace it whole.
+        self.timeouts: tuple[Timeout | None, urllib3.Timeout] = (None, urllib3.Timeout())
 
     def timeout_for(self, timeout: Timeout) -> urllib3.Timeout:
         """urllib3's ``Timeout`` for ``timeout`` (the adapter takes it as it is)."""
-        if timeout is not self.timeout:
-            self.timeouts = urllib3.Timeout(connect=timeout.connect, read=timeout.read)
-            self.timeout = timeout
-        return self.timeouts
+        known, made = self.timeouts
+        if known is not timeout:
+            made = urllib3.Timeout(connect=timeout.connect, read=timeout.read)
+            self.timeouts = (timeout, made)
+        return made
 
 
 class Sender:

@@ -102,6 +102,9 @@ def test_aiohttp_connector_keeps_the_hooks_edgee_connector_wraps() -> None:
     assert callable(getattr(aiohttp.TCPConnector, "_get", None)), (
         "aiohttp TCPConnector._get is gone: update _aiohttp_internals.EdgeeConnector"
     )
+    assert inspect.iscoroutinefunction(aiohttp.TCPConnector._get), (
+        "aiohttp TCPConnector._get is no longer a coroutine: update EdgeeConnector._get"
+    )
     assert callable(getattr(aiohttp.TCPConnector, "_wait_for_available_connection", None)), (
         "TCPConnector._wait_for_available_connection is gone: update EdgeeConnector"
     )

@@ -1005,3 +1005,29 @@ def test_a_body_that_refers_to_itself_is_a_clear_error() -> None:
         build(extra_body={"loop": loop})
     # The encoder is still fine afterwards.
     assert build().body == HELLO
+
+
+_message = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["user", "assistant", "system", "tool", "critic"]),
+        "content": st.one_of(st.text(max_size=10), st.none(), st.integers()),
+    },
+    optional={"tool_call_id": st.text(max_size=4), "name": st.text(max_size=4)},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(messages=st.lists(_message, max_size=4), stream=st.booleans())
+def test_a_list_of_messages_builds_what_any_other_sequence_builds(
+    messages: list[dict[str, Any]], stream: bool
+) -> None:
+    # A list takes a shortcut past the input-form checks; a tuple of the same messages
+    # goes the general way. Same request, or the same error.
+    def outcome(value: Any) -> Any:
+        try:
+            return build(value, stream=stream)
+        except (TypeError, ValueError) as exc:
+            return (type(exc), str(exc))
+
+    assert outcome(messages) == outcome(tuple(messages))
+    assert outcome(messages) == outcome({"messages": messages})

@@ -221,3 +221,26 @@ def test_a_dripping_answer_is_read_whole(raw: RawServer, edge_client: Callable[.
 
     raw.script(drips)
     assert edge_client(timeout=_QUICK_READ).send("gpt-4o", "hi").text == "slow but steady"
+
+
+def test_a_shorter_read_timeout_on_a_reused_connection_is_kept(
+    raw: RawServer, edge_client: Callable[..., Any]
+) -> None:
+    # The first request leaves its connection's read timer pending far ahead (read=600);
+    # the next, on the same connection, must still time out after its own 0.3 s, not
+    # at the total deadline that bounds this test.
+    def answers_once_then_waits(conn: Conn) -> None:
+        request = conn.read_request()
+        if request is not None:
+            conn.send(http_response(200, completion_body("first")))
+            if conn.read_request() is not None:
+                conn.wait_closed()
+
+    raw.script(answers_once_then_waits)
+    client = edge_client(timeout=Timeout(connect=2.0, read=600.0))
+    assert client.send("gpt-4o", "a").text == "first"
+    short = client.with_options(timeout=Timeout(connect=2.0, read=0.3, total=10.0))
+    with pytest.raises(APITimeoutError) as info:
+        short.send("gpt-4o", "b")
+    assert "total" not in str(info.value)
+    assert raw.accepted == 1  # both requests on the one connection
