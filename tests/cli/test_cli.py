@@ -270,13 +270,26 @@ def test_usage_errors_exit_2(cli: RunCli, args: list[str], stdin: str, message: 
     assert "Traceback" not in result.stderr
 
 
+# `python -m edgee` with SIGINT as a terminal delivers it: caught by Python, not blocked.
+# A child inherits a blocked mask or an ignored SIGINT from the process that starts it,
+# and the suite's worker processes are not a terminal (in CI the Ctrl-C test timed out
+# there, with the CLI never seeing the signal, while it passed run alone).
+_AS_FROM_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('edgee', run_name='__main__', alter_sys=True)",
+]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_mid_stream_exits_130_and_closes_the_connection(
     cli_env: dict[str, str], gateway: FakeGateway
 ) -> None:
     gateway.reply_text(" ".join(f"word{i}" for i in range(200)), delay=0.05)
     proc = subprocess.Popen(
-        [*EDGEE, "chat", "go", "-m", MODEL],
+        [*_AS_FROM_A_TERMINAL, "chat", "go", "-m", MODEL],
         env=cli_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -290,7 +303,7 @@ def test_ctrl_c_mid_stream_exits_130_and_closes_the_connection(
     finally:
         proc.kill()
         proc.wait()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, stderr
     assert b"Traceback" not in stderr
     assert b"interrupted" in stderr
     assert gateway.wait_until_idle(3.0), gateway.open_connections
